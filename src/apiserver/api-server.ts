@@ -1,0 +1,318 @@
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Backend } from '../store/backend.js';
+import { StatusError, internalError } from '../machinery/status-error.js';
+import { builtinResources } from '../api/resource-table.js';
+import type { Logger } from '../machinery/logger.js';
+import { ResourceRegistry, type ServedResource } from './resource-registry.js';
+import { GenericStore, type AdmissionHook, type FieldOwnership, type VersionConverter } from './registry/generic-store.js';
+import type { Strategy } from './registry/strategy.js';
+import { Discovery, wantsAggregated } from './discovery.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { ResourceHandler, type Applier, type SubresourceHandler, type TableRenderer } from './handlers/resource-handler.js';
+import type { Patcher } from './handlers/patch.js';
+import { sendJSON, sendStatusError } from './handlers/codec.js';
+import { ScaleHandler } from './handlers/subresources/scale.js';
+import { BindingHandler } from './handlers/subresources/binding.js';
+import { EvictionHandler } from './handlers/subresources/eviction.js';
+import { PodLogHandler, type LogSource } from './handlers/subresources/pod-log.js';
+import { ServiceAccountTokenHandler } from './handlers/subresources/service-account-token.js';
+import { NamespaceFinalizeHandler } from './handlers/subresources/namespace-finalize.js';
+import type { Authenticator, UserInfo } from './auth/authenticator.js';
+import { unauthorized } from './auth/authenticator.js';
+import { forbidden, type Authorizer } from './auth/authorizer.js';
+import type { ServiceAccountTokens } from './auth/service-account-tokens.js';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
+import { SchemaIndex } from './schema-index.js';
+import { InProcessClient } from './in-process-client.js';
+import { ApiMetrics } from './metrics.js';
+import { versionInfo } from './version.js';
+import type { OpenAPIService } from './openapi-service.js';
+
+export interface ApiServerConfig {
+  backend: Backend;
+  tls: { cert: string; key: string; clientCA: string };
+  bindAddress: string;
+  port: number;
+  /** The address clients should use (discovery's serverAddressByClientCIDRs, the `kubernetes` Endpoints). */
+  advertiseAddress: string;
+  authenticator: Authenticator;
+  tokens: ServiceAccountTokens;
+  authorizer: Authorizer;
+  strategies: Map<string, Strategy>;
+  converters: Map<string, VersionConverter>;
+  schemas: SchemaIndex;
+  tables: TableRenderer;
+  patcher: Patcher;
+  applier: Applier;
+  ownership: FieldOwnership;
+  openapi: OpenAPIService;
+  logger: Logger;
+  /** Extra admission plugins after NamespaceLifecycle (quota, limits … come later). */
+  admission?: AdmissionHook[];
+  now?: () => Date;
+}
+
+const openPaths = new Set(['/readyz', '/livez', '/healthz', '/version']);
+
+/**
+ * The HTTPS front of k8ts: authentication, authorization, discovery, OpenAPI, health, metrics,
+ * and every resource through its GenericStore.
+ */
+export class ApiServer {
+  readonly registry = new ResourceRegistry();
+  readonly discovery = new Discovery(this.registry);
+  readonly client: InProcessClient;
+  readonly metrics = new ApiMetrics();
+  private readonly handler: ResourceHandler;
+  private readonly subresources = new Map<string, SubresourceHandler>();
+  private readonly admission: AdmissionHook[];
+  private server: Server | undefined;
+  private ready = false;
+  private readonly readyChecks = new Map<string, () => boolean>();
+  private logSource: LogSource | undefined;
+  private readonly now: () => Date;
+
+  constructor(private readonly config: ApiServerConfig) {
+    this.now = config.now ?? (() => new Date());
+    this.client = new InProcessClient(this.registry, this.now);
+    this.admission = [new NamespaceLifecycle(() => this.storeOf('', 'namespaces')), ...(config.admission ?? [])];
+    for (const d of builtinResources) {
+      const id = `${d.group}/${d.resource}`;
+      const strategy = config.strategies.get(id) ?? {};
+      const prefix = `/registry/${d.group || 'core'}/${d.resource}/`;
+      const store = new GenericStore({ descriptor: d, strategy, prefix, converter: config.converters.get(id) }, config.backend, this.admission, config.ownership);
+      this.registry.add({ store, descriptor: d });
+    }
+    this.subresources.set('*/scale', new ScaleHandler(config.patcher, (served) => this.scalePaths(served)));
+    this.subresources.set('pods/binding', new BindingHandler(() => this.served('', 'pods')));
+    this.subresources.set('bindings/', new BindingHandler(() => this.served('', 'pods')));
+    this.subresources.set('pods/eviction', new EvictionHandler(() => this.registry.byGroup('policy', 'poddisruptionbudgets')));
+    this.subresources.set('pods/log', new PodLogHandler(() => this.logSource));
+    this.subresources.set('serviceaccounts/token', new ServiceAccountTokenHandler(config.tokens, this.registry));
+    this.subresources.set('namespaces/finalize', new NamespaceFinalizeHandler());
+    this.handler = new ResourceHandler({
+      registry: this.registry,
+      schemas: config.schemas,
+      tables: config.tables,
+      patcher: config.patcher,
+      applier: config.applier,
+      subresources: this.subresources,
+      now: this.now,
+    });
+    this.registry.onChange(() => config.openapi.invalidate());
+  }
+
+  /** Paths of the scale subresource; CRDs declare their own (set by the CRD serving). */
+  scalePaths: (served: ServedResource) => { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string } | undefined = () => ({
+    specReplicasPath: '.spec.replicas',
+    statusReplicasPath: '.status.replicas',
+  });
+
+  served(group: string, resource: string): ServedResource {
+    const s = this.registry.byGroup(group, resource);
+    if (!s) throw new Error(`resource ${group}/${resource} is not registered`);
+    return s;
+  }
+
+  storeOf(group: string, resource: string): GenericStore {
+    return this.served(group, resource).store;
+  }
+
+  /** Plugs in where `kubectl logs` reads from (the kubelet issue provides it). */
+  setLogSource(source: LogSource): void {
+    this.logSource = source;
+  }
+
+  /** A named readiness condition reported by /readyz (e.g. the CRD serving's initial sync). */
+  addReadyCheck(name: string, check: () => boolean): void {
+    this.readyChecks.set(name, check);
+  }
+
+  markReady(): void {
+    this.ready = true;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const { tls, bindAddress, port } = this.config;
+    const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCA, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 60_000 }, (req, res) => {
+      void this.serve(req, res);
+    });
+    server.headersTimeout = 60_000;
+    server.requestTimeout = 0;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, bindAddress, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.registry.all()) s.store.cache.close();
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async authenticate(req: IncomingMessage): Promise<UserInfo> {
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+    if (bearer && bearer.split('.').length === 3) {
+      const user = await this.config.tokens.verify(bearer, [this.config.tokens.issuer, 'https://kubernetes.default.svc', 'k8ts', 'api']);
+      if (user) {
+        const served = this.registry.byGroup('', 'serviceaccounts');
+        const sa = await served?.store.tryGet(user.namespace, user.serviceAccountName);
+        if (!sa || sa.metadata?.uid !== user.serviceAccountUid) throw unauthorized('service account is gone');
+        delete req.headers.authorization;
+        return { name: user.name, uid: user.uid, groups: user.groups };
+      }
+    }
+    return this.config.authenticator.authenticate(req) ?? Promise.reject(unauthorized('no credentials'));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    let info: RequestInfo | undefined;
+    try {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const path = url.pathname.replace(/\/+$/, '') || '/';
+      if (openPaths.has(path) || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
+        this.serveOpen(path, url, res);
+        return;
+      }
+      info = parseRequestInfo(req.method ?? 'GET', url, (g, v, r) => this.registry.isNamespaced(g, v, r));
+      const user = await this.authenticate(req);
+      const attrs = {
+        user,
+        verb: info.verb,
+        apiGroup: info.group,
+        resource: info.resource,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: info.name,
+        resourceRequest: info.isResourceRequest,
+        path,
+      };
+      const decision = await this.config.authorizer.authorize(attrs);
+      if (!decision.allowed) throw forbidden(attrs, decision.reason);
+      if (info.isResourceRequest) {
+        if (info.resource === 'bindings' && info.verb === 'create') {
+          const served = this.served('', 'pods');
+          await this.subresources.get('bindings/')!.handle(req, res, info, served, { namespace: info.namespace, user, dryRun: url.searchParams.has('dryRun'), now: this.now() }, async () => {
+            const chunks: Buffer[] = [];
+            for await (const c of req) chunks.push(c as Buffer);
+            return Buffer.concat(chunks);
+          });
+          return;
+        }
+        await this.handler.handle(req, res, url, info, user);
+        return;
+      }
+      await this.serveNonResource(req, res, url, path, info);
+    } catch (e) {
+      const err = e instanceof StatusError ? e : internalError((e as Error).message ?? String(e));
+      if (!(e instanceof StatusError)) this.config.logger.error('request failed', { method: req.method, url: req.url, error: (e as Error).stack ?? String(e) });
+      sendStatusError(res, err);
+    } finally {
+      this.metrics.observe(req.method ?? 'GET', info, res.statusCode, (performance.now() - started) / 1000);
+    }
+  }
+
+  private serveOpen(path: string, url: URL, res: ServerResponse): void {
+    if (path === '/version') {
+      sendJSON(res, 200, versionInfo());
+      return;
+    }
+    const checks: Array<[string, boolean]> = [['ping', true], ['etcd', true], ['poststarthook/k8ts-bootstrap', this.ready]];
+    for (const [name, check] of this.readyChecks) checks.push([name, check()]);
+    const isReadyz = path.startsWith('/readyz');
+    const relevant = isReadyz || path.startsWith('/healthz') ? checks : checks.filter(([n]) => n === 'ping' || n === 'etcd');
+    const single = path.split('/')[2];
+    const selected = single ? relevant.filter(([n]) => n === single || n.endsWith(`/${single}`)) : relevant;
+    const ok = selected.every(([, pass]) => pass);
+    const name = path.split('/')[1] ?? 'healthz';
+    let text = ok ? 'ok' : `${name} check failed`;
+    if (url.searchParams.has('verbose')) {
+      text = selected.map(([n, pass]) => `[${pass ? '+' : '-'}]${n} ${pass ? 'ok' : 'failed: reason withheld'}`).join('\n') + `\n${name} check ${ok ? 'passed' : 'failed'}`;
+    }
+    res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache, private' });
+    res.end(text + (url.searchParams.has('verbose') ? '\n' : ''));
+  }
+
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL, path: string, info: RequestInfo): Promise<void> {
+    const notFoundText = (): void => {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('404 page not found\n');
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (path.startsWith('/api')) throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      notFoundText();
+      return;
+    }
+    const aggregated = wantsAggregated(req.headers.accept);
+    const sendDiscovery = (body: unknown): void => {
+      const type = aggregated ? `application/json;g=apidiscovery.k8s.io;v=${aggregated};as=APIGroupDiscoveryList` : 'application/json';
+      res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache, private', Vary: 'Accept' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === '/api') {
+      sendDiscovery(aggregated ? this.discovery.aggregated(true, aggregated) : this.discovery.apiVersions(`${this.config.advertiseAddress}:${this.config.port}`));
+      return;
+    }
+    if (path === '/apis') {
+      sendDiscovery(aggregated ? this.discovery.aggregated(false, aggregated) : this.discovery.apiGroupList());
+      return;
+    }
+    if (info.apiPrefix && info.parts.length === 0) {
+      const doc = info.version ? this.discovery.apiResourceList(info.group, info.version) : info.apiPrefix === 'apis' ? this.discovery.apiGroup(info.group) : undefined;
+      if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+      sendJSON(res, 200, doc);
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': this.metrics.contentType });
+      res.end(await this.metrics.render(this.registry));
+      return;
+    }
+    if (path === '/openapi/v2' || path.startsWith('/openapi/v3')) {
+      await this.config.openapi.serve(req, res, path, url);
+      return;
+    }
+    notFoundText();
+  }
+
+  /** Creates what every cluster has from the start: system namespaces and the `kubernetes` Service. */
+  async bootstrap(kubernetesServiceIP: string): Promise<void> {
+    const ns = { group: '', version: 'v1', resource: 'namespaces' };
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      const existing = await this.storeOf('', 'namespaces').tryGet('', name);
+      if (!existing) await this.client.create(ns, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+    const svcs = this.storeOf('', 'services');
+    const svc = await svcs.tryGet('default', 'kubernetes');
+    if (!svc) {
+      await this.client.create({ group: '', version: 'v1', resource: 'services' }, 'default', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: kubernetesServiceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: this.config.port }], sessionAffinity: 'None' },
+      });
+    }
+    const endpoints = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: this.config.advertiseAddress }], ports: [{ name: 'https', port: this.config.port, protocol: 'TCP' }] }],
+    };
+    const epRef = { group: '', version: 'v1', resource: 'endpoints' };
+    const currentEp = await this.storeOf('', 'endpoints').tryGet('default', 'kubernetes');
+    if (!currentEp) await this.client.create(epRef, 'default', endpoints);
+    else await this.client.update(epRef, 'default', { ...endpoints, metadata: { ...endpoints.metadata, resourceVersion: currentEp.metadata?.resourceVersion } });
+  }
+}

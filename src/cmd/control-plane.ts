@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import type { Backend } from '../store/backend.js';
+import type { Logger } from '../machinery/logger.js';
+import type { ClusterCertificates } from '../pki/certificate-authority.js';
+import { ApiServer } from '../apiserver/api-server.js';
+import { SchemaIndex, loadBuiltinDefinitions } from '../apiserver/schema-index.js';
+import { ServiceAccountTokens } from '../apiserver/auth/service-account-tokens.js';
+import { ClientCertificateAuthenticator, SERVER_TOKEN_USER, TokenAuthenticator, requestAuthenticator } from '../apiserver/auth/authenticator.js';
+import { AlwaysAllowAuthenticatedAuthorizer } from '../apiserver/auth/authorizer.js';
+import { NamespaceController } from '../controllers/namespace.js';
+import { builtinStrategies } from '../apiserver/registry/resources/index.js';
+import { createMachineryAdapters } from '../apiserver/machinery-adapters.js';
+
+import { OpenAPIPublisher } from '../apiserver/openapi/publish.js';
+import { kubernetesVersion } from '../apiserver/version.js';
+import { serveOpenAPI } from '../apiserver/openapi-service.js';
+
+export interface ControlPlaneOptions {
+  backend: Backend;
+  dataDir: string;
+  certs: ClusterCertificates;
+  token: string;
+  bindAddress: string;
+  port: number;
+  advertiseAddress: string;
+  serviceCIDR: string;
+  kubernetesServiceIP: string;
+  nodePortRange?: [number, number];
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface ControlPlane {
+  apiServer: ApiServer;
+  /** The port actually listened on (useful with port 0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles and starts the control plane inside `k8ts server`: the API server with every
+ * built-in resource, custom resources, and the controllers that belong to the API layer.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.logger;
+  const definitions = loadBuiltinDefinitions();
+  const schemas = new SchemaIndex(definitions);
+  const tokens = await ServiceAccountTokens.loadOrCreate(join(opts.certs.dir, 'service.key'));
+  const { strategies, converters, init } = builtinStrategies({
+    serviceCIDR: opts.serviceCIDR,
+    nodePortRange: opts.nodePortRange ?? [30000, 32767],
+    backend: opts.backend,
+  });
+  await init();
+  const machinery = createMachineryAdapters(schemas);
+  let apiServer: ApiServer | undefined;
+  const openapi = new OpenAPIPublisher({
+    definitions,
+    version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}`,
+    resources: () =>
+      (apiServer?.registry.all() ?? []).flatMap((s) =>
+        s.descriptor.versions.map((version) => ({
+          group: s.descriptor.group,
+          version,
+          resource: s.descriptor.resource,
+          kind: s.descriptor.kind,
+          namespaced: s.descriptor.namespaced,
+          verbs: s.descriptor.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+          subresources: s.descriptor.subresources ?? [],
+        })),
+      ),
+  });
+  apiServer = new ApiServer({
+    backend: opts.backend,
+    tls: { cert: opts.certs.serving.certPem, key: opts.certs.serving.keyPem, clientCA: opts.certs.clientCa.certPem },
+    bindAddress: opts.bindAddress,
+    port: opts.port,
+    advertiseAddress: opts.advertiseAddress,
+    authenticator: requestAuthenticator([new ClientCertificateAuthenticator(opts.certs.clientCa.certPem), new TokenAuthenticator({ [opts.token]: SERVER_TOKEN_USER })], { anonymous: false }),
+    tokens,
+    authorizer: new AlwaysAllowAuthenticatedAuthorizer(),
+    strategies,
+    converters,
+    schemas,
+    tables: machinery.tables,
+    patcher: machinery.patcher,
+    applier: machinery.applier,
+    ownership: machinery.ownership,
+    openapi: serveOpenAPI(openapi),
+    logger: log.child('apiserver'),
+    now: opts.now,
+  });
+  const server = apiServer;
+  const address = await server.listen();
+  await server.bootstrap(opts.kubernetesServiceIP);
+  const namespaces = new NamespaceController(server.client, { log: (msg, fields) => log.child('namespace-controller').info(msg, fields) });
+  await namespaces.start();
+  server.markReady();
+  return {
+    apiServer: server,
+    port: address.port,
+    async stop() {
+      namespaces.stop();
+      await server.close();
+    },
+  };
+}

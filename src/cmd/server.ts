@@ -1,0 +1,117 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../machinery/logger.js';
+import { loadOrCreateCertificates } from '../pki/certificate-authority.js';
+import { firstServiceIp } from '../pki/service-ip.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { openBackend } from './datastore.js';
+import { startControlPlane } from './control-plane.js';
+
+export interface ServerFlags {
+  dataDir: string;
+  httpsListenPort: string;
+  bindAddress: string;
+  advertiseAddress?: string;
+  writeKubeconfig?: string;
+  writeKubeconfigMode: string;
+  datastoreEndpoint?: string;
+  token?: string;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  disableAgent?: boolean;
+  runtime?: string;
+  simNodes: string;
+  nodeName?: string;
+  logLevel: LogLevel;
+}
+
+function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts');
+}
+
+/** The server token: `--token`, or the one saved in the data dir, or a new one saved there. */
+async function serverToken(dataDir: string, flag: string | undefined): Promise<string> {
+  const file = join(dataDir, 'server', 'token');
+  if (flag) {
+    await writeFile(file, flag + '\n', { mode: 0o600 });
+    return flag;
+  }
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = randomBytes(24).toString('hex');
+  await writeFile(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export function addServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run a cluster: API server and control plane (and, in later versions, a node).')
+    .option('--data-dir <dir>', 'state directory', defaultDataDir())
+    .option('--https-listen-port <port>', 'HTTPS port of the API server', '6443')
+    .option('--bind-address <ip>', 'address the API server listens on', '0.0.0.0')
+    .option('--advertise-address <ip>', 'address clients and the kubernetes Service use (default: 127.0.0.1 for loopback binds)')
+    .option('--write-kubeconfig <path>', 'where to write the admin kubeconfig (default: <data-dir>/kubeconfig.yaml)')
+    .option('--write-kubeconfig-mode <mode>', 'file mode of the kubeconfig', '600')
+    .option('--datastore-endpoint <url>', 'etcd://host:port[,host:port…]; absent: embedded SQLite')
+    .option('--token <token>', 'shared secret for agents joining (default: generated, saved in <data-dir>/server/token)')
+    .option('--cluster-cidr <cidr>', 'pod network', '10.42.0.0/16')
+    .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.43.0.0/16')
+    .option('--cluster-dns <ip>', 'cluster DNS Service IP', '10.43.0.10')
+    .option('--disable-agent', 'run no node on this machine')
+    .option('--runtime <runtime>', 'containerd | sim')
+    .option('--sim-nodes <n>', 'simulated nodes to run with --runtime sim', '0')
+    .option('--node-name <name>', 'name of this machine\'s node', hostname())
+    .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .action(async (flags: ServerFlags) => {
+      await runServer(flags);
+    });
+}
+
+export async function runServer(flags: ServerFlags): Promise<void> {
+  const log = createLogger(flags.logLevel);
+  const dataDir = flags.dataDir;
+  await mkdir(join(dataDir, 'server'), { recursive: true, mode: 0o700 });
+  const port = Number(flags.httpsListenPort);
+  const loopbackBind = flags.bindAddress.startsWith('127.') || flags.bindAddress === '::1' || flags.bindAddress === 'localhost';
+  const advertise = flags.advertiseAddress ?? (loopbackBind || flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
+  const kubernetesServiceIP = firstServiceIp(flags.serviceCidr);
+  const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [advertise, ...(flags.bindAddress !== '0.0.0.0' ? [flags.bindAddress] : [])], serviceCidr: flags.serviceCidr });
+  const token = await serverToken(dataDir, flags.token);
+  const backend = await openBackend(dataDir, flags.datastoreEndpoint, log);
+  const plane = await startControlPlane({
+    backend,
+    dataDir,
+    certs,
+    token,
+    bindAddress: flags.bindAddress,
+    port,
+    advertiseAddress: advertise,
+    serviceCIDR: flags.serviceCidr,
+    kubernetesServiceIP,
+    logger: log,
+  });
+  const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
+  await writeKubeconfig(kubeconfig, {
+    server: `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`,
+    caPem: certs.serverCa.certPem,
+    clientCertPem: certs.admin.certPem,
+    clientKeyPem: certs.admin.keyPem,
+    mode: parseInt(flags.writeKubeconfigMode, 8),
+  });
+  if (flags.runtime && flags.runtime !== 'none') log.warn('no node runtime yet: this version runs the control plane only', { runtime: flags.runtime });
+  log.info('k8ts server is ready', { apiserver: `https://${advertise}:${port}`, kubeconfig, datastore: backend.describe, dataDir });
+  process.stdout.write(`k8ts server is ready at https://${advertise}:${port}\n  export KUBECONFIG=${kubeconfig}\n`);
+  const shutdown = async (signal: string): Promise<void> => {
+    log.info('shutting down', { signal });
+    await plane.stop();
+    await backend.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

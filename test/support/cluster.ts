@@ -1,0 +1,152 @@
+/**
+ * Starts a real `k8ts server` process for end-to-end tests, the way a user would (the compiled
+ * CLI), on loopback, with its own data dir, and runs the real `kubectl` against it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+const cli = join(repoRoot, 'dist', 'src', 'cmd', 'k8ts.js');
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ClusterOptions {
+  /** etcd endpoint (`http://127.0.0.1:port`) or undefined for the embedded SQLite store. */
+  etcd?: string;
+  dataDir?: string;
+  extraArgs?: string[];
+}
+
+export interface TestCluster {
+  dataDir: string;
+  kubeconfig: string;
+  port: number;
+  server: string;
+  /** Runs kubectl with this cluster's kubeconfig; never throws on a non-zero exit. */
+  kubectl(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<KubectlResult>;
+  /** Like kubectl but throws with stderr when it fails; returns stdout. */
+  k(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<string>;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait (no clean shutdown). */
+  kill9(): Promise<void>;
+  /** Starts the server again on the same data dir and port. */
+  restart(): Promise<void>;
+  /** Stops and deletes the data dir. */
+  destroy(): Promise<void>;
+  /** The server's stderr so far (for failing tests). */
+  logs(): string;
+  /** The server process id. */
+  pid(): number;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
+  const home = mkdtempSync(join(tmpdir(), 'k8ts-home-'));
+  const port = await freePort();
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  let child: ChildProcess | undefined;
+  let logs = '';
+
+  const launch = async (): Promise<void> => {
+    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--disable-agent', '--log-level', 'warn', ...(opts.extraArgs ?? [])];
+    if (opts.etcd) args.push('--datastore-endpoint', `etcd://${opts.etcd.replace(/^http:\/\//, '')}`);
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+    await new Promise<void>((ready, fail) => {
+      let out = '';
+      const timer = setTimeout(() => fail(new Error(`k8ts server did not get ready in 60s:\n${logs}`)), 60_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('k8ts server is ready')) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`k8ts server exited with ${code}:\n${logs}`));
+      });
+    });
+  };
+
+  const waitExit = (signal: NodeJS.Signals): Promise<void> =>
+    new Promise((done) => {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return done();
+      proc.once('exit', () => done());
+      proc.kill(signal);
+    });
+
+  await launch();
+  const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: home };
+  const cluster: TestCluster = {
+    dataDir,
+    kubeconfig,
+    port,
+    server: `https://127.0.0.1:${port}`,
+    kubectl: (args, o = {}) => run('kubectl', args, { input: o.input, env: { ...env, ...o.env } }),
+    async k(args, o = {}) {
+      const r = await cluster.kubectl(args, o);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    },
+    stop: () => waitExit('SIGTERM'),
+    kill9: () => waitExit('SIGKILL'),
+    async restart() {
+      await waitExit('SIGTERM');
+      await launch();
+    },
+    async destroy() {
+      await waitExit('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    },
+    logs: () => logs,
+    pid: () => child?.pid ?? 0,
+  };
+  return cluster;
+}
+
+/** Writes an executable editor script for `kubectl edit` that runs `sed` expressions on the file. */
+export function sedEditor(dir: string, ...expressions: string[]): string {
+  const path = join(dir, `editor-${Math.random().toString(36).slice(2)}.sh`);
+  writeFileSync(path, `#!/bin/sh\nsed -i ${expressions.map((e) => `-e '${e}'`).join(' ')} "$1"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
