@@ -2,12 +2,12 @@
  * bench/api: throughput and latency of the API server on SQLite and on etcd, next to raw etcd.
  * Prints figures; asserts nothing. Run: `npm run build && node dist/bench/api.js [--quick]`.
  */
-import { Agent, request } from 'node:https';
+import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { Etcd3 } from 'etcd3';
 import { startCluster, type TestCluster } from '../test/support/cluster.js';
 import { findEtcd, startEtcd } from '../test/support/etcd-process.js';
+import { rawClient, type RawClient } from '../test/support/api-client.js';
 
 const quick = process.argv.includes('--quick');
 const N_CREATES = quick ? 2000 : 10_000;
@@ -15,39 +15,10 @@ const CONCURRENCY = 64;
 const WATCHERS = quick ? 200 : 1000;
 const WATCH_EVENTS = quick ? 100 : 200;
 
-interface Client {
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }>;
-  agent: Agent;
-}
+type Client = RawClient;
 
 function client(c: TestCluster, maxSockets = CONCURRENCY): Client {
-  const kc = parseYaml(readFileSync(c.kubeconfig, 'utf8')) as {
-    clusters: Array<{ cluster: { 'certificate-authority-data': string } }>;
-    users: Array<{ user: { 'client-certificate-data': string; 'client-key-data': string } }>;
-  };
-  const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets,
-    ca: b64(kc.clusters[0]!.cluster['certificate-authority-data']),
-    cert: b64(kc.users[0]!.user['client-certificate-data']),
-    key: b64(kc.users[0]!.user['client-key-data']),
-  });
-  return {
-    agent,
-    call(method, path, body) {
-      return new Promise((resolve, reject) => {
-        const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = request({ host: '127.0.0.1', port: c.port, method, path, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (d: Buffer) => chunks.push(d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        });
-        req.on('error', reject);
-        req.end(data);
-      });
-    },
-  };
+  return rawClient(c.kubeconfig, c.port, maxSockets);
 }
 
 const pod = (name: string) => ({
@@ -166,8 +137,8 @@ async function benchCluster(label: string, c: TestCluster): Promise<Record<strin
   const fanSecs = (performance.now() - t0) / 1000;
   out[`watch fan-out (${WATCHERS} watchers × ${WATCH_EVENTS} events)`] = `${received}/${expected} delivered in ${fanSecs.toFixed(2)} s (${Math.round(received / fanSecs)} events/s; writes took ${writeSecs.toFixed(2)} s)`;
   for (const r of reqs) r.destroy();
-  watchAgent.agent.destroy();
-  api.agent.destroy();
+  watchAgent.close();
+  api.close();
   console.log(`\n## ${label}`);
   for (const [k, v] of Object.entries(out)) console.log(`- ${k}: ${v}`);
   return out;

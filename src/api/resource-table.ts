@@ -19,6 +19,8 @@ export interface ResourceDescriptor {
   subresources?: string[];
   /** Defaults to the eight standard verbs. */
   verbs?: string[];
+  /** Objects live in another resource's storage (events.k8s.io Events are core Events). */
+  sharesStorageWith?: { group: string; resource: string };
 }
 
 export const standardVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -77,8 +79,8 @@ export const builtinResources: ResourceDescriptor[] = [
   r('policy', ['v1'], 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'] }),
   // scheduling.k8s.io/v1
   r('scheduling.k8s.io', ['v1'], 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
-  // events.k8s.io/v1 (its own storage here; core events stay core)
-  r('events.k8s.io', ['v1'], 'events', 'Event', true, { shortNames: ['ev'] }),
+  // events.k8s.io/v1: stored as core/v1 Events, converted at the edge
+  r('events.k8s.io', ['v1'], 'events', 'Event', true, { shortNames: ['ev'], sharesStorageWith: { group: '', resource: 'events' } }),
   // apiextensions.k8s.io/v1
   r('apiextensions.k8s.io', ['v1'], 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], subresources: ['status'] }),
 ];

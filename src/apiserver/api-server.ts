@@ -81,7 +81,8 @@ export class ApiServer {
     for (const d of builtinResources) {
       const id = `${d.group}/${d.resource}`;
       const strategy = config.strategies.get(id) ?? {};
-      const prefix = `/registry/${d.group || 'core'}/${d.resource}/`;
+      const home = d.sharesStorageWith ?? d;
+      const prefix = `/registry/${home.group || 'core'}/${home.resource}/`;
       const store = new GenericStore({ descriptor: d, strategy, prefix, converter: config.converters.get(id) }, config.backend, this.admission, config.ownership);
       this.registry.add({ store, descriptor: d });
     }

@@ -35,7 +35,7 @@ export class InProcessClient implements Client {
 
   private present(s: ServedResource, obj: KubeObject, version: string): ApiObject {
     const conv = s.store.resource.converter;
-    const out = conv && version !== s.descriptor.storageVersion ? conv.fromStorage(obj, version) : obj;
+    const out = conv && apiVersionOf(s.descriptor.group, version) !== conv.storageApiVersion ? conv.fromStorage(obj, version) : obj;
     return { ...out, apiVersion: apiVersionOf(s.descriptor.group, version), kind: s.descriptor.kind };
   }
 
@@ -44,7 +44,7 @@ export class InProcessClient implements Client {
     copy.apiVersion = apiVersionOf(s.descriptor.group, version);
     copy.kind = s.descriptor.kind;
     const conv = s.store.resource.converter;
-    return conv && version !== s.descriptor.storageVersion ? conv.toStorage(copy, version) : copy;
+    return conv && copy.apiVersion !== conv.storageApiVersion ? conv.toStorage(copy, version) : copy;
   }
 
   private async call<T>(f: () => Promise<T>): Promise<T> {

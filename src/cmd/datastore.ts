@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../store/backend.js';
 import { SqliteBackend } from '../store/sqlite.js';
-const EtcdBackend = class { constructor(_h: string[]) {} } as unknown as new (h: string[]) => Backend;
+import { EtcdBackend } from '../store/etcd.js';
 import type { Logger } from '../machinery/logger.js';
 
 /** How often old revisions are compacted, and how many recent ones are kept for resuming watches. */
@@ -36,6 +36,7 @@ export async function openBackend(dataDir: string, endpoint: string | undefined,
     await etcd.start().catch((e: unknown) => {
       throw new Error(`cannot reach etcd at ${hosts.join(', ')}: ${(e as Error).message}. Is etcd running? (Debian: apt-get install etcd-server)`);
     });
+    stopCompaction = etcd.startAutoCompaction(compactionIntervalMs, keptRevisions, (err) => log.warn('compaction failed', { error: String(err) }));
     backend = etcd;
     describe = `etcd:${hosts.join(',')}`;
   } else {

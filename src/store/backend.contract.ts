@@ -156,7 +156,10 @@ export function runBackendContract(
       assert.equal(await b.get(`${root}c`, old), undefined);
       const now = await b.list(root);
       assert.deepEqual(now.items.map((kv) => `${kv.key.slice(root.length)}=${kv.value}`), ['a=v2', 'c=c1']);
-      await rejection(b.list(root, { revision: (await b.currentRevision()) + 100 }), 'FutureRevision');
+      const future = (await b.currentRevision()) + 100;
+      await rejection(b.list(root, { revision: future }), 'FutureRevision');
+      await rejection(b.get(`${root}a`, future), 'FutureRevision');
+      await rejection(b.watch(root, future, () => undefined), 'FutureRevision');
     }));
 
     test('watch from an older revision replays history in order, then streams live writes', withBackend(async (b, root) => {
@@ -255,6 +258,7 @@ export function runBackendContract(
       const target = await b.currentRevision();
       const later = await b.update(`${root}still`, 's2', still.modRevision);
 
+      await rejection(b.compact(later.modRevision + 100), 'FutureRevision');
       await b.compact(target);
       assert.equal(await b.compactRevision(), target);
       const e1 = await rejection(b.list(root, { revision: beforeCompact }), 'Compacted');

@@ -74,6 +74,7 @@ export class SqliteBackend implements Backend {
   private rev = 0;
   private compacted = 0;
   private compacting: Promise<void> | undefined;
+  private closing = false;
   private autoCompactTimer: NodeJS.Timeout | undefined;
   private readonly hub = new WatchHub();
   private stmts!: ReturnType<SqliteBackend['prepare']>;
@@ -83,6 +84,7 @@ export class SqliteBackend implements Backend {
 
   async start(): Promise<void> {
     if (this.db) return;
+    this.closing = false;
     const db = new Database(this.path);
     try {
       // WAL + synchronous=NORMAL: a commit is in the WAL file (the OS page cache) before the call
@@ -112,6 +114,8 @@ export class SqliteBackend implements Backend {
     this.stopAutoCompaction();
     const db = this.db;
     if (!db) return;
+    this.closing = true;
+    // A running compaction stops after its current batch; the rest is redone after a restart.
     await this.compacting?.catch(() => undefined);
     this.db = undefined;
     this.hub.failAll(new StoreError('Unavailable', 'store closed'));
@@ -274,8 +278,7 @@ export class SqliteBackend implements Backend {
 
   private async compactInBatches(target: number): Promise<void> {
     while (this.compacted < target) {
-      const db = this.db;
-      if (!db) return;
+      if (this.closing || !this.db) return;
       const from = this.compacted;
       const to = Math.min(target, from + COMPACT_BATCH);
       try {

@@ -2,24 +2,34 @@
  * Starts a throwaway single-member etcd for tests: the `etcd` binary on PATH, listening on free
  * loopback ports, with its data in a temporary directory that `stop()` removes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export interface EtcdProcess {
   /** Client URL, e.g. `http://127.0.0.1:41234`. */
   endpoint: string;
   /** Stops etcd (SIGTERM, then SIGKILL) and deletes its data directory. */
   stop(): Promise<void>;
+  /** Stops etcd and starts it again on the same ports and data (to test reconnection). */
+  restart(): Promise<void>;
 }
 
-/** The path of the etcd binary, or undefined when it is not installed. */
+/** The path of the etcd binary on PATH, or undefined when it is not installed. */
 export function findEtcd(): string | undefined {
-  const res = spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' });
-  const path = res.stdout.trim();
-  return res.status === 0 && path ? path : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'etcd');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 export async function startEtcd(): Promise<EtcdProcess> {
@@ -28,49 +38,65 @@ export async function startEtcd(): Promise<EtcdProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-etcd-'));
   // A port can be taken between probing and binding; retry with new ports a few times.
   for (let attempt = 0; ; attempt++) {
-    const [clientPort, peerPort] = [await freePort(), await freePort()];
-    const endpoint = `http://127.0.0.1:${clientPort}`;
-    const peer = `http://127.0.0.1:${peerPort}`;
-    const child = spawn(
-      bin,
-      [
-        '--name', 'k8ts-test',
-        '--data-dir', join(dataDir, `member-${attempt}`),
-        '--listen-client-urls', endpoint,
-        '--advertise-client-urls', endpoint,
-        '--listen-peer-urls', peer,
-        '--initial-advertise-peer-urls', peer,
-        '--initial-cluster', `k8ts-test=${peer}`,
-        '--log-level', 'error',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    const killOnExit = (): void => {
-      child.kill('SIGKILL');
-    };
-    process.once('exit', killOnExit);
+    const ports = { client: await freePort(), peer: await freePort() };
+    const memberDir = join(dataDir, `member-${attempt}`);
+    let child: ChildProcess;
     try {
-      await waitHealthy(endpoint, child, 20000);
+      child = await launch(bin, memberDir, ports);
     } catch (err) {
-      await stopChild(child);
-      process.removeListener('exit', killOnExit);
       if (attempt < 2) continue;
       rmSync(dataDir, { recursive: true, force: true });
-      throw new Error(`etcd did not start: ${(err as Error).message}\n${stderr}`);
+      throw err;
     }
+    const endpoint = `http://127.0.0.1:${ports.client}`;
     return {
       endpoint,
       stop: async () => {
         await stopChild(child);
-        process.removeListener('exit', killOnExit);
         rmSync(dataDir, { recursive: true, force: true });
+      },
+      restart: async () => {
+        await stopChild(child);
+        child = await launch(bin, memberDir, ports);
       },
     };
   }
+}
+
+/** Runs etcd on the given ports and data directory until it reports healthy. */
+async function launch(bin: string, memberDir: string, ports: { client: number; peer: number }): Promise<ChildProcess> {
+  const endpoint = `http://127.0.0.1:${ports.client}`;
+  const peer = `http://127.0.0.1:${ports.peer}`;
+  const child = spawn(
+    bin,
+    [
+      '--name', 'k8ts-test',
+      '--data-dir', memberDir,
+      '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `k8ts-test=${peer}`,
+      '--log-level', 'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  try {
+    await waitHealthy(endpoint, child, 20000);
+  } catch (err) {
+    await stopChild(child);
+    throw new Error(`etcd did not start: ${(err as Error).message}\n${stderr}`);
+  }
+  return child;
 }
 
 function freePort(): Promise<number> {

@@ -72,9 +72,22 @@ export class ClientCertificateAuthenticator implements Authenticator {
     this.cas = pems.map((pem) => ({ cert: new X509Certificate(pem), key: createPublicKey(pem) }));
   }
 
+  /**
+   * A connection's client certificate never changes, so it is checked once per connection (the
+   * parse and signature check cost more than the rest of a small request); validity dates are
+   * re-checked on every request.
+   */
+  private readonly verified = new WeakMap<object, { user: UserInfo; notBefore: number; notAfter: number }>();
+
   authenticate(req: IncomingMessage): UserInfo | undefined {
     const socket = req.socket as Partial<TLSSocket>;
     if (typeof socket.getPeerCertificate !== 'function') return undefined;
+    const cached = this.verified.get(socket);
+    if (cached) {
+      const now = this.now().getTime();
+      if (now >= cached.notBefore && now <= cached.notAfter) return cached.user;
+      throw unauthorized('client certificate has expired or is not yet valid');
+    }
     const peer = socket.getPeerCertificate(false);
     // Node returns an empty object when the client sent no certificate.
     if (!peer || !peer.raw || peer.raw.length === 0) return undefined;
@@ -99,11 +112,15 @@ export class ClientCertificateAuthenticator implements Authenticator {
     const name = cn[0] ?? '';
     if (name === '') throw unauthorized('client certificate has no common name');
     const fingerprint = createHash('sha256').update(peer.raw).digest('hex');
-    return {
+    const user: UserInfo = {
       name,
       groups: withAuthenticatedGroup(fieldValues(peer.subject, 'O')),
       extra: { 'authentication.kubernetes.io/credential-id': [`X509SHA256=${fingerprint}`] },
     };
+    const notBefore = Math.max(Date.parse(cert.validFrom), Date.parse(issuer.cert.validFrom));
+    const notAfter = Math.min(Date.parse(cert.validTo), Date.parse(issuer.cert.validTo));
+    this.verified.set(socket, { user, notBefore, notAfter });
+    return user;
   }
 }
 

@@ -110,7 +110,8 @@ export class ResourceHandler {
     const { descriptor } = served;
     const store = served.store;
     let out = obj;
-    if (store.resource.converter && version !== descriptor.storageVersion) out = store.resource.converter.fromStorage(obj, version);
+    const converter = store.resource.converter;
+    if (converter && apiVersionOf(descriptor.group, version) !== converter.storageApiVersion) out = converter.fromStorage(obj, version);
     // apiVersion and kind first, as Kubernetes serializes them.
     const { apiVersion: _a, kind: _k, ...rest } = out;
     return { apiVersion: apiVersionOf(descriptor.group, version), kind: descriptor.kind, ...rest };
@@ -187,7 +188,7 @@ export class ResourceHandler {
     obj.apiVersion = expected;
     obj.kind = descriptor.kind;
     const converter = served.store.resource.converter;
-    if (converter && info.version !== descriptor.storageVersion) return converter.toStorage(obj, info.version);
+    if (converter && expected !== converter.storageApiVersion) return converter.toStorage(obj, info.version);
     return obj;
   }
 

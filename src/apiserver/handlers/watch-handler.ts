@@ -54,7 +54,7 @@ export async function serveWatch(
 
   const present = (obj: KubeObject): unknown => {
     let out = obj;
-    if (converter && info.version !== descriptor.storageVersion) out = converter.fromStorage(obj, info.version);
+    if (converter && apiVersion !== converter.storageApiVersion) out = converter.fromStorage(obj, info.version);
     out = { ...out, apiVersion, kind: descriptor.kind };
     if (shape.kind === 'table') {
       const table = tables.render(served, [out], { resourceVersion: obj.metadata?.resourceVersion }, q.get('includeObject') ?? 'Metadata', shape.version) as Record<string, unknown>;

@@ -18,6 +18,8 @@ import { validateObjectMeta } from './object-meta-validation.js';
 
 /** Converts objects between the storage version and a served version. */
 export interface VersionConverter {
+  /** The apiVersion objects are stored in; requests in any other apiVersion are converted. */
+  storageApiVersion: string;
   toStorage(obj: KubeObject, fromVersion: string): KubeObject;
   fromStorage(obj: KubeObject, toVersion: string): KubeObject;
 }

@@ -49,6 +49,38 @@ describe('etcd backend', { skip: missing ? 'etcd binary not found on PATH' : fal
     }
   });
 
+  // Last in this suite: it restarts the shared etcd.
+  test('etcd: a watch survives an etcd restart without losing or repeating events', async () => {
+    const b = new EtcdBackend([endpoint()], { requestTimeoutMs: 2000 });
+    await b.start();
+    const root = `/restart/${Date.now()}/`;
+    const got: WatchEvent[] = [];
+    const errors: string[] = [];
+    try {
+      const from = await b.currentRevision();
+      const written = [await b.create(`${root}a`, '1'), await b.create(`${root}b`, '1')];
+      const w = await b.watch(root, from, (ev) => got.push(...ev), (err) => errors.push(err.code));
+      await until(() => got.length === 2);
+      await etcd?.restart();
+      await until(async () => {
+        try {
+          written.push(await b.create(`${root}c`, '1'));
+          return true;
+        } catch {
+          return false;
+        }
+      }, 20000);
+      written.push(await b.update(`${root}a`, '2', (written[0] as { modRevision: number }).modRevision));
+      await until(() => got.length >= 4, 20000);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(got.map((e) => e.kv), written);
+      assert.deepEqual(errors, []);
+      w.close();
+    } finally {
+      await b.close();
+    }
+  });
+
   test('etcd: a watch on the whole keyspace (empty prefix) works', async () => {
     const b = new EtcdBackend([endpoint()]);
     await b.start();
@@ -66,6 +98,14 @@ describe('etcd backend', { skip: missing ? 'etcd binary not found on PATH' : fal
     }
   });
 });
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 test('etcd: an unreachable endpoint fails with Unavailable', async () => {
   const port = await new Promise<number>((resolve) => {

@@ -302,6 +302,7 @@ export function hpaV1ToV2(obj: KubeObject): KubeObject {
 
 /** The converter the `horizontalpodautoscalers` store is registered with (storage: v2). */
 export const hpaConverter: VersionConverter = {
+  storageApiVersion: 'autoscaling/v2',
   toStorage(obj, fromVersion) {
     if (fromVersion === 'v1') return hpaV1ToV2(obj);
     // v2 round-trips without annotations; drop any another version left.

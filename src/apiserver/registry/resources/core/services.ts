@@ -388,7 +388,7 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
   }
 
   /** Allocates what `spec` needs beyond `held`; records it in `r`. Returns field errors (throws for a full range). */
-  function allocate(svc: KubeObject, spec: Obj, held: { ips: Set<string>; ports: Set<number> }, r: Reservation): FieldError[] {
+  function allocate(spec: Obj, held: { ips: Set<string>; ports: Set<number> }, r: Reservation): FieldError[] {
     if (needsClusterIP(spec) && spec.clusterIP !== 'None') {
       const requested = strAt(spec, 'clusterIP');
       if (requested) {
@@ -461,7 +461,6 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
       if (hc) return allocPort(hc, 'spec.healthCheckNodePort');
       spec.healthCheckNodePort = nextPort();
     }
-    void svc;
     return [];
   }
 
@@ -477,7 +476,7 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
       await alloc.init();
       const r: Reservation = { ips: [], ports: [], releasedIPs: [], releasedPorts: [] };
       reservations.set(obj, r);
-      return allocate(obj, specOf(obj), { ips: new Set(), ports: new Set() }, r);
+      return allocate(specOf(obj), { ips: new Set(), ports: new Set() }, r);
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);
@@ -493,7 +492,7 @@ export function serviceStrategy(alloc: ServiceAllocators): Strategy {
       reservations.set(obj, r);
       const oldIPs = new Set(heldIPs(old));
       const oldPorts = new Set(heldPorts(old));
-      const allocErrs = allocate(obj, specOf(obj), { ips: new Set(oldIPs), ports: new Set(oldPorts) }, r);
+      const allocErrs = allocate(specOf(obj), { ips: new Set(oldIPs), ports: new Set(oldPorts) }, r);
       if (allocErrs.length) return allocErrs;
       // Whatever the old object held and the new one does not is free again.
       const nowIPs = new Set(heldIPs(obj));

@@ -1,8 +1,10 @@
 /**
  * events.k8s.io/v1 Event: the strict checks Kubernetes applies to events written through this
  * group (eventTime, type, reportingController/Instance, action, reason, note length, series)
- * and the immutability of everything but the series on update. Field paths are Kubernetes'
- * internal names (`message` for note, `involvedObject` for regarding), as its messages show.
+ * and the immutability of everything but the series on update. These events are stored as
+ * core/v1 Events (see event-conversion.ts), so the strategy sees core field names
+ * (`involvedObject`, `message`, `reportingComponent`…), which are also the paths Kubernetes
+ * reports, since it validates its internal (core-shaped) type.
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Subdomain, validateQualifiedName } from '../../../../machinery/name-validation.js';
@@ -26,11 +28,11 @@ function validateSeries(obj: KubeObject): FieldError[] {
 export function validateEvent(obj: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const namespace = obj.metadata?.namespace ?? '';
-  const regardingNs = strAt(objAt(obj, 'regarding'), 'namespace') ?? '';
+  const regardingNs = strAt(objAt(obj, 'involvedObject'), 'namespace') ?? '';
   if (!regardingNs && namespace !== 'default' && namespace !== 'kube-system') {
     errs.push(invalid('involvedObject.namespace', regardingNs, 'does not match event.namespace'));
   }
-  const controller = strAt(obj, 'reportingController') ?? '';
+  const controller = strAt(obj, 'reportingComponent') ?? '';
   if (!controller) errs.push(required('reportingController'));
   for (const m of validateQualifiedName(controller)) errs.push(invalid('reportingController', controller, m));
   const instance = strAt(obj, 'reportingInstance') ?? '';
@@ -42,7 +44,7 @@ export function validateEvent(obj: KubeObject): FieldError[] {
   const reason = strAt(obj, 'reason') ?? '';
   if (!reason) errs.push(required('reason'));
   if (reason.length > reasonLengthLimit) errs.push(invalid('reason', '', `can have at most ${reasonLengthLimit} characters`));
-  const note = strAt(obj, 'note') ?? '';
+  const note = strAt(obj, 'message') ?? '';
   if (note.length > noteLengthLimit) errs.push(invalid('message', '', `can have at most ${noteLengthLimit} characters`));
   for (const m of isDNS1123Subdomain(namespace)) errs.push(invalid('namespace', namespace, m));
   return errs;
@@ -54,28 +56,28 @@ export function validateEventCreate(obj: KubeObject): FieldError[] {
   if (!obj.eventTime) errs.push(required('eventTime'));
   const type = strAt(obj, 'type') ?? '';
   if (type !== 'Normal' && type !== 'Warning') errs.push(invalid('type', '', `has invalid value: ${type}`));
-  if (obj.deprecatedFirstTimestamp) errs.push(invalid('firstTimestamp', '', 'needs to be unset'));
-  if (obj.deprecatedLastTimestamp) errs.push(invalid('lastTimestamp', '', 'needs to be unset'));
-  if (typeof obj.deprecatedCount === 'number' && obj.deprecatedCount !== 0) errs.push(invalid('count', '', 'needs to be unset'));
-  const source = objAt(obj, 'deprecatedSource');
+  if (obj.firstTimestamp) errs.push(invalid('firstTimestamp', '', 'needs to be unset'));
+  if (obj.lastTimestamp) errs.push(invalid('lastTimestamp', '', 'needs to be unset'));
+  if (typeof obj.count === 'number' && obj.count !== 0) errs.push(invalid('count', '', 'needs to be unset'));
+  const source = objAt(obj, 'source');
   if (source && (source.component || source.host)) errs.push(invalid('source', '', 'needs to be unset'));
   return errs;
 }
 
-/** The v1 field → the path Kubernetes reports it under. */
+/** The stored (core/v1) field → the path Kubernetes reports it under. */
 const immutableFields: [string, string][] = [
-  ['regarding', 'involvedObject'],
+  ['involvedObject', 'involvedObject'],
   ['reason', 'reason'],
-  ['note', 'message'],
-  ['deprecatedSource', 'source'],
-  ['deprecatedFirstTimestamp', 'firstTimestamp'],
-  ['deprecatedLastTimestamp', 'lastTimestamp'],
-  ['deprecatedCount', 'count'],
+  ['message', 'message'],
+  ['source', 'source'],
+  ['firstTimestamp', 'firstTimestamp'],
+  ['lastTimestamp', 'lastTimestamp'],
+  ['count', 'count'],
   ['type', 'type'],
   ['eventTime', 'eventTime'],
   ['action', 'action'],
   ['related', 'related'],
-  ['reportingController', 'reportingController'],
+  ['reportingComponent', 'reportingController'],
   ['reportingInstance', 'reportingInstance'],
 ];
 
@@ -96,14 +98,18 @@ export function eventStrategy(): Strategy {
     validate: (obj) => validateEventCreate(obj),
     validateUpdate: (obj, old) => validateEventUpdate(obj, old),
     selectableFields(obj) {
-      const regarding = objAt(obj, 'regarding') ?? {};
+      const involved = objAt(obj, 'involvedObject') ?? {};
       const fields: Record<string, string> = {
         reason: strAt(obj, 'reason') ?? '',
         type: strAt(obj, 'type') ?? '',
-        reportingController: strAt(obj, 'reportingController') ?? '',
+        source: strAt(objAt(obj, 'source'), 'component') ?? '',
+        reportingComponent: strAt(obj, 'reportingComponent') ?? '',
+        reportingController: strAt(obj, 'reportingComponent') ?? '',
       };
+      // Both spellings: core's `involvedObject.*` and events.k8s.io's `regarding.*`.
       for (const k of ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath']) {
-        fields[`regarding.${k}`] = String(regarding[k] ?? '');
+        fields[`involvedObject.${k}`] = String(involved[k] ?? '');
+        fields[`regarding.${k}`] = String(involved[k] ?? '');
       }
       return fields;
     },
