@@ -68,6 +68,11 @@ export class ApiServer {
   private readonly handler: ResourceHandler;
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly admission: AdmissionHook[];
+
+  /** The admission plugins every write passes (custom resources use them too). */
+  get admissionChain(): AdmissionHook[] {
+    return this.admission;
+  }
   private server: Server | undefined;
   private ready = false;
   private readonly readyChecks = new Map<string, () => boolean>();
@@ -311,6 +316,8 @@ export class ApiServer {
       metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
       subsets: [{ addresses: [{ ip: this.config.advertiseAddress }], ports: [{ name: 'https', port: this.config.port, protocol: 'TCP' }] }],
     };
+    // Endpoints may not point at loopback; a server bound to loopback is not reachable from pods anyway.
+    if (/^127\.|^::1$/.test(this.config.advertiseAddress)) return;
     const epRef = { group: '', version: 'v1', resource: 'endpoints' };
     const currentEp = await this.storeOf('', 'endpoints').tryGet('default', 'kubernetes');
     if (!currentEp) await this.client.create(epRef, 'default', endpoints);

@@ -6,6 +6,7 @@ import type { ResourceRegistry, ServedResource } from './resource-registry.js';
 import type { ListOptions } from './registry/generic-store.js';
 import type { KubeObject, RequestContext } from './registry/strategy.js';
 import { finalizeNamespace } from './handlers/subresources/namespace-finalize.js';
+import { needsConversion } from './handlers/resource-handler.js';
 
 function apiVersionOf(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
@@ -35,7 +36,7 @@ export class InProcessClient implements Client {
 
   private present(s: ServedResource, obj: KubeObject, version: string): ApiObject {
     const conv = s.store.resource.converter;
-    const out = conv && apiVersionOf(s.descriptor.group, version) !== conv.storageApiVersion ? conv.fromStorage(obj, version) : obj;
+    const out = conv && needsConversion(s, apiVersionOf(s.descriptor.group, version)) ? conv.fromStorage(obj, version) : obj;
     return { ...out, apiVersion: apiVersionOf(s.descriptor.group, version), kind: s.descriptor.kind };
   }
 

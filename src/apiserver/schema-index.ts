@@ -25,7 +25,8 @@ function gvkKey(group: string, version: string, kind: string): string {
  */
 export class SchemaIndex implements SchemaLookup {
   private readonly byGVK = new Map<string, { schema: OpenAPISchema; defs: SchemaDefinitions }>();
-  private readonly custom = new Map<string, { schema: OpenAPISchema; defs: SchemaDefinitions }>();
+  private readonly custom = new Map<string, { schema: OpenAPISchema; defs: SchemaDefinitions; gvk: { group: string; version: string; kind: string } }>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(readonly definitions: SchemaDefinitions) {
     for (const [name, schema] of Object.entries(definitions)) {
@@ -44,10 +45,25 @@ export class SchemaIndex implements SchemaLookup {
 
   /** Registers a custom resource's schema (from its CRD version); replaces an earlier one. */
   setCustom(group: string, version: string, kind: string, schema: OpenAPISchema): void {
-    this.custom.set(gvkKey(group, version, kind), { schema, defs: this.definitions });
+    this.custom.set(gvkKey(group, version, kind), { schema, defs: this.definitions, gvk: { group, version, kind } });
+    this.changed();
   }
 
   removeCustom(group: string, version: string, kind: string): void {
-    this.custom.delete(gvkKey(group, version, kind));
+    if (this.custom.delete(gvkKey(group, version, kind))) this.changed();
+  }
+
+  /** Every custom resource schema, for publishing in /openapi. */
+  customSchemas(): Array<{ group: string; version: string; kind: string; schema: OpenAPISchema }> {
+    return [...this.custom.values()].map((c) => ({ ...c.gvk, schema: c.schema }));
+  }
+
+  /** Called after any custom schema is added, replaced or removed. */
+  onCustomChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
   }
 }

@@ -13,6 +13,8 @@ import { createMachineryAdapters } from '../apiserver/machinery-adapters.js';
 
 import { OpenAPIPublisher } from '../apiserver/openapi/publish.js';
 import { kubernetesVersion } from '../apiserver/version.js';
+import { CustomResourceServing } from '../apiserver/crd/custom-resource-serving.js';
+import { PodAdmission } from '../apiserver/admission/pod-admission.js';
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
 
 export interface ControlPlaneOptions {
@@ -70,6 +72,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         })),
       ),
   });
+  schemas.onCustomChange(() => openapi.setCustomResources(schemas.customSchemas()));
   apiServer = new ApiServer({
     backend: opts.backend,
     tls: { cert: opts.certs.serving.certPem, key: opts.certs.serving.keyPem, clientCA: opts.certs.clientCa.certPem },
@@ -88,11 +91,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ownership: machinery.ownership,
     openapi: serveOpenAPI(openapi),
     logger: log.child('apiserver'),
+    admission: [new PodAdmission(() => apiServer?.registry.byGroup('scheduling.k8s.io', 'priorityclasses')?.store)],
     now: opts.now,
   });
   const server = apiServer;
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
+  const crds = new CustomResourceServing({
+    registry: server.registry,
+    backend: opts.backend,
+    schemas,
+    admission: server.admissionChain,
+    ownership: machinery.ownership,
+    now: opts.now,
+    logger: log.child('crd'),
+  });
+  machinery.setCustomPrinters((served) => crds.printerFor(served));
+  const builtinScale = server.scalePaths;
+  server.scalePaths = (served) => (served.crdName ? crds.scalePaths(served) : builtinScale(served));
+  server.addReadyCheck('poststarthook/crd-informer-synced', () => crds.ready);
+  await crds.start();
   const namespaces = new NamespaceController(server.client, { log: (msg, fields) => log.child('namespace-controller').info(msg, fields) });
   await namespaces.start();
   server.markReady();
@@ -101,6 +119,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port: address.port,
     async stop() {
       namespaces.stop();
+      crds.stop();
       await server.close();
     },
   };

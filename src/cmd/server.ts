@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
@@ -28,6 +28,14 @@ export interface ServerFlags {
   simNodes: string;
   nodeName?: string;
   logLevel: LogLevel;
+}
+
+/** The machine's first non-loopback IPv4 address, as k3s picks its node IP. */
+function primaryAddress(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 function defaultDataDir(): string {
@@ -77,10 +85,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dataDir = flags.dataDir;
   await mkdir(join(dataDir, 'server'), { recursive: true, mode: 0o700 });
   const port = Number(flags.httpsListenPort);
-  const loopbackBind = flags.bindAddress.startsWith('127.') || flags.bindAddress === '::1' || flags.bindAddress === 'localhost';
-  const advertise = flags.advertiseAddress ?? (loopbackBind || flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
+  const anyAddress = flags.bindAddress === '0.0.0.0' || flags.bindAddress === '::';
+  // The address pods and other machines use (the `kubernetes` Endpoints); local tools use loopback, as k3s's kubeconfig does.
+  const advertise = flags.advertiseAddress ?? (anyAddress ? primaryAddress() ?? '127.0.0.1' : flags.bindAddress);
+  const localHost = anyAddress ? '127.0.0.1' : flags.bindAddress;
   const kubernetesServiceIP = firstServiceIp(flags.serviceCidr);
-  const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [advertise, ...(flags.bindAddress !== '0.0.0.0' ? [flags.bindAddress] : [])], serviceCidr: flags.serviceCidr });
+  const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [...new Set([advertise, localHost, '127.0.0.1'])], serviceCidr: flags.serviceCidr });
   const token = await serverToken(dataDir, flags.token);
   const backend = await openBackend(dataDir, flags.datastoreEndpoint, log);
   const plane = await startControlPlane({
@@ -97,15 +107,15 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   });
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfig, {
-    server: `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`,
+    server: `https://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`,
     caPem: certs.serverCa.certPem,
     clientCertPem: certs.admin.certPem,
     clientKeyPem: certs.admin.keyPem,
     mode: parseInt(flags.writeKubeconfigMode, 8),
   });
   if (flags.runtime && flags.runtime !== 'none') log.warn('no node runtime yet: this version runs the control plane only', { runtime: flags.runtime });
-  log.info('k8ts server is ready', { apiserver: `https://${advertise}:${port}`, kubeconfig, datastore: backend.describe, dataDir });
-  process.stdout.write(`k8ts server is ready at https://${advertise}:${port}\n  export KUBECONFIG=${kubeconfig}\n`);
+  log.info('k8ts server is ready', { apiserver: `https://${localHost}:${port}`, advertise, kubeconfig, datastore: backend.describe, dataDir });
+  process.stdout.write(`k8ts server is ready at https://${localHost}:${port}\n  export KUBECONFIG=${kubeconfig}\n`);
   const shutdown = async (signal: string): Promise<void> => {
     log.info('shutting down', { signal });
     await plane.stop();

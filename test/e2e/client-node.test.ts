@@ -61,7 +61,7 @@ test('watch delivers ADDED, MODIFIED and DELETED in order', async () => {
   );
   try {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'watched' }, data: { v: '1' } } });
-    await core.patchNamespacedConfigMap({ name: 'watched', namespace: 'default', body: { data: { v: '2' } } });
+    await core.patchNamespacedConfigMap({ name: 'watched', namespace: 'default', body: [{ op: 'replace', path: '/data/v', value: '2' }] });
     await core.deleteNamespacedConfigMap({ name: 'watched', namespace: 'default' });
     await waitFor(() => events.length >= 3, 'three watch events');
     assert.deepEqual(events, ['ADDED:1', 'MODIFIED:2', 'DELETED:2']);

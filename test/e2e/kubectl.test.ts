@@ -220,7 +220,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       writeFileSync(file, deploymentYaml(1).replace('name: web\n  labels', 'name: bad\n  labels').replace('matchLabels: {app: web}', 'matchLabels: {app: other}'));
       const r = await c.kubectl(['apply', '-f', file]);
       assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /Deployment.apps "bad" is invalid: spec.template.metadata.labels: Invalid value: .*`selector` does not match template `labels`/);
+      assert.match(r.stderr, /The Deployment "bad" is invalid: spec.template.metadata.labels: Invalid value: map\[string\]string{"app":"web"}: `selector` does not match template `labels`/);
       assert.notEqual((await c.kubectl(['get', 'deploy', 'bad'])).code, 0);
 
       const unknownField = await c.kubectl(['create', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndatta: {a: b}\n' });
@@ -232,8 +232,9 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       assert.notEqual(badName.code, 0);
       assert.match(badName.stderr, /metadata.name: Invalid value: "Bad_Name"/);
 
-      const dup = await c.kubectl(['create', 'namespace', 'shop']);
-      assert.match(dup.stderr, /AlreadyExists.*namespaces "shop" already exists/);
+      await c.k(['create', 'namespace', 'twice']);
+      const dup = await c.kubectl(['create', 'namespace', 'twice']);
+      assert.match(dup.stderr, /AlreadyExists.*namespaces "twice" already exists/);
     });
 
     test('objects survive a restart', { skip: skip() }, async () => {

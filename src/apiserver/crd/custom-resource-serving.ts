@@ -141,7 +141,11 @@ export class CustomResourceServing {
   }
 
   private drain(): Promise<void> {
-    this.running ??= (async () => {
+    if (this.running) return this.running;
+    if (!this.pending.size || this.stopped) return Promise.resolve();
+    const run = async (): Promise<void> => {
+      // Yield first so that `running` is set before any work (and its `finally`) happens.
+      await Promise.resolve();
       try {
         while (this.pending.size && !this.stopped) {
           const name = this.pending.values().next().value as string;
@@ -151,7 +155,8 @@ export class CustomResourceServing {
       } finally {
         this.running = undefined;
       }
-    })();
+    };
+    this.running = run();
     return this.running;
   }
 

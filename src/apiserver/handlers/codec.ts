@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest } from '../../machinery/status-error.js';
+import { decodeKubernetesProtobuf, isKubernetesProtobuf } from '../protobuf/decode.js';
 import type { KubeObject } from '../registry/strategy.js';
 
 const maxBodyBytes = 3 * 1024 * 1024;
@@ -17,11 +18,17 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Decodes a JSON or YAML request body into an object; 400 with the parser's words otherwise. */
+const acceptedBodyTypes = 'accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf';
+
+/** Decodes a JSON, YAML or Kubernetes-protobuf request body into an object; 400 with the parser's words, 415 for other media types. */
 export function decodeBody(body: Buffer, contentType: string | undefined, what = 'object'): unknown {
   const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (isKubernetesProtobuf(type)) return decodeKubernetesProtobuf(body);
+  if (type !== '' && type !== '*/*' && !type.includes('json') && !type.includes('yaml')) {
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - ${acceptedBodyTypes}`);
+  }
   const text = body.toString('utf8');
-  if (!text.trim()) throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+  if (!text.trim()) throw badRequest(`the body of the request was in an unknown format - ${acceptedBodyTypes}`);
   try {
     if (type.includes('yaml')) return YAML.parse(text);
     return JSON.parse(text);

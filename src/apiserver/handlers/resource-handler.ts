@@ -53,6 +53,16 @@ function apiVersionOf(group: string, version: string): string {
 }
 
 /**
+ * Whether objects of this resource pass through its converter when read in `apiVersion`:
+ * always for custom resources (reading applies the version's schema defaults), otherwise only
+ * when the version is not the storage version.
+ */
+export function needsConversion(served: ServedResource, apiVersion: string): boolean {
+  const converter = served.store.resource.converter;
+  return !!converter && (!!served.crdName || apiVersion !== converter.storageApiVersion);
+}
+
+/**
  * Serves the REST verbs of every registered resource: get, list, watch, create, update, patch,
  * delete and deletecollection, plus the status subresource; other subresources are delegated.
  */
@@ -111,7 +121,7 @@ export class ResourceHandler {
     const store = served.store;
     let out = obj;
     const converter = store.resource.converter;
-    if (converter && apiVersionOf(descriptor.group, version) !== converter.storageApiVersion) out = converter.fromStorage(obj, version);
+    if (converter && needsConversion(served, apiVersionOf(descriptor.group, version))) out = converter.fromStorage(obj, version);
     // apiVersion and kind first, as Kubernetes serializes them.
     const { apiVersion: _a, kind: _k, ...rest } = out;
     return { apiVersion: apiVersionOf(descriptor.group, version), kind: descriptor.kind, ...rest };
@@ -175,7 +185,8 @@ export class ResourceHandler {
     const schema = this.deps.schemas.lookup(descriptor.group, info.version, descriptor.kind);
     if (schema) {
       const problems = pruneUnknownFields(obj, schema.schema, schema.defs, { opaqueEmptyObjects: !served.crdName });
-      if (problems.typeErrors.length) {
+      // Custom resources report wrong types as 422 field errors from their schema validation.
+      if (problems.typeErrors.length && !served.crdName) {
         throw badRequest(`${descriptor.kind} in version "${info.version}" cannot be handled as a ${descriptor.kind}: ${problems.typeErrors[0]}`);
       }
       const validation = url.searchParams.get('fieldValidation') ?? 'Warn';

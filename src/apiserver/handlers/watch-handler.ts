@@ -5,7 +5,7 @@ import type { RequestInfo } from '../request-info.js';
 import type { ServedResource } from '../resource-registry.js';
 import type { KubeObject } from '../registry/strategy.js';
 import type { WatchEventType } from '../registry/watch-cache.js';
-import type { TableRenderer } from './resource-handler.js';
+import { needsConversion, type TableRenderer } from './resource-handler.js';
 import { parseListOptions } from './query-options.js';
 
 /** How often a watch that allows bookmarks gets one (Kubernetes sends them about once a minute). */
@@ -54,7 +54,7 @@ export async function serveWatch(
 
   const present = (obj: KubeObject): unknown => {
     let out = obj;
-    if (converter && apiVersion !== converter.storageApiVersion) out = converter.fromStorage(obj, info.version);
+    if (converter && needsConversion(served, apiVersion)) out = converter.fromStorage(obj, info.version);
     out = { ...out, apiVersion, kind: descriptor.kind };
     if (shape.kind === 'table') {
       const table = tables.render(served, [out], { resourceVersion: obj.metadata?.resourceVersion }, q.get('includeObject') ?? 'Metadata', shape.version) as Record<string, unknown>;

@@ -144,8 +144,11 @@ export class WatchCache {
     return this.registrations.size;
   }
 
+  /** Stops the store watch and ends every API watch, so clients reconnect (and relist). */
   close(): void {
     this.storeWatch?.close();
+    const ended = gone(`the watch of ${this.prefix} was closed`);
+    for (const reg of this.registrations) reg.sink.fail(ended);
     this.registrations.clear();
   }
 }

@@ -305,7 +305,7 @@ export const hpaConverter: VersionConverter = {
   storageApiVersion: 'autoscaling/v2',
   toStorage(obj, fromVersion) {
     if (fromVersion === 'v1') return hpaV1ToV2(obj);
-    // v2 round-trips without annotations; drop any another version left.
+    // v2 round-trips without annotations; drop any that another version left.
     return { ...obj, metadata: metadataWithoutRoundTrip(obj.metadata).meta };
   },
   fromStorage(obj, toVersion) {
