@@ -49,11 +49,15 @@ export class ScaleHandler implements SubresourceHandler {
   ) {}
 
   private toScale(served: ServedResource, obj: KubeObject, paths: ScalePaths): KubeObject {
-    const selector = paths.labelSelectorPath
-      ? getPath(obj, paths.labelSelectorPath)
-      : served.descriptor.kind === 'ReplicationController'
-        ? Object.entries((getPath(obj, '.spec.selector') as Record<string, string> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
-        : formatLabelSelector(getPath(obj, '.spec.selector') as Parameters<typeof formatLabelSelector>[0]);
+    let selector: unknown;
+    if (paths.labelSelectorPath) selector = getPath(obj, paths.labelSelectorPath);
+    else if (served.crdName) selector = undefined;
+    else if (served.descriptor.kind === 'ReplicationController') {
+      selector = Object.entries((getPath(obj, '.spec.selector') as Record<string, string> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    } else {
+      const formatted = formatLabelSelector(getPath(obj, '.spec.selector') as Parameters<typeof formatLabelSelector>[0]);
+      selector = formatted === '<none>' ? '' : formatted;
+    }
     const status: Record<string, unknown> = { replicas: (getPath(obj, paths.statusReplicasPath) as number | undefined) ?? 0 };
     if (selector) status['selector'] = selector;
     const meta = obj.metadata ?? {};
