@@ -8,7 +8,7 @@
  * our request" — the specific reason is kept on the error's `cause` for logs.
  */
 import { StatusError } from './status-error.js';
-import { deepClone, deepEqual, isJsonObject, type JsonObject } from './merge-patch.js';
+import { deepClone, deepEqual, isJsonObject, type JsonObject } from './json-value.js';
 
 /** One RFC 6902 operation. */
 export interface JsonPatchOperation {

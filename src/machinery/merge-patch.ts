@@ -3,41 +3,7 @@
  * plain-JSON helpers the patch implementations share.
  */
 import { StatusError } from './status-error.js';
-
-/** A parsed JSON object. */
-export type JsonObject = { [key: string]: unknown };
-
-/** True for a plain JSON object (not an array, not null). */
-export function isJsonObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep copy of a JSON value. */
-export function deepClone<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(deepClone) as T;
-  if (isJsonObject(v)) {
-    const out: JsonObject = {};
-    for (const [k, x] of Object.entries(v)) out[k] = deepClone(x);
-    return out as T;
-  }
-  return v;
-}
-
-/** Structural equality of JSON values (object key order ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => deepEqual(x, b[i]));
-  }
-  if (isJsonObject(a)) {
-    if (!isJsonObject(b)) return false;
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
+import { deepClone, deepEqual, isJsonObject, type JsonObject } from './json-value.js';
 
 /** Removes null members from objects, recursively (also inside arrays); array elements stay. */
 export function pruneNulls(v: unknown): unknown {

@@ -14,7 +14,7 @@
  */
 import { resolveSchema, type OpenAPISchema, type SchemaDefinitions } from './openapi-schema.js';
 import { StatusError } from './status-error.js';
-import { deepClone, isJsonObject, type JsonObject } from './merge-patch.js';
+import { deepClone, isJsonObject, type JsonObject } from './json-value.js';
 
 const directiveMarker = '$patch';
 const replaceDirective = 'replace';

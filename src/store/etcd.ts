@@ -25,6 +25,9 @@ export interface EtcdBackendOptions {
   dialTimeoutMs?: number;
 }
 
+/** Keys read per range request when a list has no limit of its own. */
+const listPageSize = 2000;
+
 export class EtcdBackend implements Backend {
   private client: Etcd3 | undefined;
   private compacted = 0;
@@ -100,19 +103,35 @@ export class EtcdBackend implements Backend {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const start = options.startKey !== undefined && Buffer.compare(Buffer.from(options.startKey), Buffer.from(prefix)) > 0
-      ? options.startKey
-      : prefix;
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
-    const res = await this.call((c) =>
-      c.kv.range({ key: keyOrZero(start), range_end: rangeEnd(prefix), revision: options.revision ?? 0, limit }),
-    );
+    if (!limit) return this.listAll(prefix, options);
+    return this.listPage(prefix, options.startKey, options.revision ?? 0, limit);
+  }
+
+  private async listPage(prefix: string, startKey: string | undefined, revision: number, limit: number): Promise<ListResult> {
+    const start = startKey !== undefined && Buffer.compare(Buffer.from(startKey), Buffer.from(prefix)) > 0 ? startKey : prefix;
+    const res = await this.call((c) => c.kv.range({ key: keyOrZero(start), range_end: rangeEnd(prefix), revision, limit }));
     const items = res.kvs.map(toKv);
     // etcd's header carries the current revision; the list was read at the requested one.
-    const revision = options.revision || revisionOf(res.header);
+    const at = revision || revisionOf(res.header);
     // etcd's count covers the whole requested range, from startKey on.
     const remaining = Number(res.count) - items.length;
-    return res.more && remaining > 0 ? { items, revision, more: true, remaining } : { items, revision, more: false };
+    return res.more && remaining > 0 ? { items, revision: at, more: true, remaining } : { items, revision: at, more: false };
+  }
+
+  /**
+   * An unlimited list, read in pages at one revision: a single range answer larger than etcd's
+   * gRPC message limit (4 MiB by default) would fail, and 10,000 pods are bigger than that.
+   */
+  private async listAll(prefix: string, options: ListOptions): Promise<ListResult> {
+    const items: KeyValue[] = [];
+    let page = await this.listPage(prefix, options.startKey, options.revision ?? 0, listPageSize);
+    items.push(...page.items);
+    while (page.more && page.items.length) {
+      page = await this.listPage(prefix, page.items[page.items.length - 1]!.key + '\u0000', page.revision, listPageSize);
+      items.push(...page.items);
+    }
+    return { items, revision: page.revision, more: false };
   }
 
   async count(prefix: string): Promise<number> {

@@ -13,7 +13,7 @@ import { StatusError } from '../../machinery/status-error.js';
 import type { ResourceRegistry, ServedResource } from '../resource-registry.js';
 import { GenericStore, rfc3339, type AdmissionHook, type FieldOwnership, type RegisteredResource } from '../registry/generic-store.js';
 import type { KubeObject, RequestContext } from '../registry/strategy.js';
-import { deepEqualJSON } from '../registry/strategy.js';
+import { deepEqual } from '../../machinery/json-value.js';
 import type { SchemaIndex } from '../schema-index.js';
 import type { ScalePaths } from '../handlers/subresources/scale.js';
 import { customResourcePrinter } from '../tables/custom-columns.js';
@@ -229,7 +229,7 @@ export class CustomResourceServing {
   }
 
   private async writeStatus(crd: CustomResourceDefinition, status: NonNullable<CustomResourceDefinition['status']>): Promise<CustomResourceDefinition> {
-    if (deepEqualJSON(crd.status ?? {}, status)) return crd;
+    if (deepEqual(crd.status ?? {}, status)) return crd;
     const next = { ...(crd as unknown as KubeObject), status };
     const updated = await this.crdStore().update('', crd.metadata?.name ?? '', next, this.ctx(), { dryRun: false, fieldManager: FIELD_MANAGER, subresource: 'status' });
     return asCRD(updated);

@@ -12,7 +12,7 @@ import { applySchemaDefaults, pruneNonNullableNulls } from '../../machinery/sche
 import { validateAgainstSchema, validateEmbeddedResources } from '../../machinery/schema-validation.js';
 import type { AdmissionHook, VersionConverter } from '../registry/generic-store.js';
 import type { KubeObject, Strategy } from '../registry/strategy.js';
-import { deepEqualJSON } from '../registry/strategy.js';
+import { deepEqual } from '../../machinery/json-value.js';
 import { hasStatus, scaleOf, schemaOf, servedVersions, storageVersion, versionFromApiVersion, versionOf, type CustomResourceDefinition } from './crd-model.js';
 
 const MAX_INT32 = 2147483647;
@@ -159,7 +159,7 @@ export function customResourceStrategy(ctx: CustomResourceContext): Strategy {
       }
       obj.metadata ??= {};
       const generation = old.metadata?.generation ?? 1;
-      obj.metadata.generation = deepEqualJSON(withoutMetadata(obj), withoutMetadata(old)) ? generation : generation + 1;
+      obj.metadata.generation = deepEqual(withoutMetadata(obj), withoutMetadata(old)) ? generation : generation + 1;
     },
     validateUpdate(obj) {
       return validateCustomResource(ctx.crd, obj);

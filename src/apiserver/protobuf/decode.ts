@@ -32,8 +32,8 @@ export function isKubernetesProtobuf(contentType: string | undefined): boolean {
 /**
  * Decodes an enveloped protobuf body into its JSON form, `apiVersion` and `kind` first (taken from
  * the envelope's typeMeta, else from `expected`). Throws a 400 StatusError for bodies that are not
- * Kubernetes protobuf, are malformed, or carry a kind k8ts has no field facts for; a 415 for kinds
- * that would need a different media type.
+ * Kubernetes protobuf, are malformed, or carry a kind k8ts has no field facts for; a 415 when the
+ * envelope says its raw bytes are in another media type.
  */
 export function decodeKubernetesProtobuf(body: Buffer, expected?: ExpectedKind): Record<string, unknown> {
   if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) {
@@ -66,9 +66,11 @@ function definitionFor(apiVersion: string, kind: string): string | undefined {
   const pkg = group === '' ? 'core' : group.split('.')[0]!;
   const candidates = [`io.k8s.api.${pkg}.${version}.${kind}`];
   // Option kinds (DeleteOptions…) are meta/v1 types registered into every group-version.
-  if (version === 'v1' || group === 'meta.k8s.io') candidates.push(`${META}.${kind}`);
+  if (metaKinds.has(kind)) candidates.push(`${META}.${kind}`);
   return candidates.find((c) => FIELD_NUMBERS[c] !== undefined);
 }
+
+const metaKinds = new Set(['DeleteOptions', 'CreateOptions', 'UpdateOptions', 'PatchOptions', 'Status']);
 
 let root: protobuf.Root | undefined;
 

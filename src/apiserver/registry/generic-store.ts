@@ -12,7 +12,7 @@ import {
 } from '../../machinery/status-error.js';
 import type { ResourceDescriptor } from '../../api/resource-table.js';
 import type { KubeObject, RequestContext, Strategy } from './strategy.js';
-import { deepEqualJSON } from './strategy.js';
+import { deepEqual } from '../../machinery/json-value.js';
 import { WatchCache, type CacheWatcher, type ObjectFilter } from './watch-cache.js';
 import { validateObjectMeta } from './object-meta-validation.js';
 
@@ -130,11 +130,13 @@ export class GenericStore {
     return this.decode(kv.value, kv.modRevision);
   }
 
+  /** Stored form: apiVersion, kind and metadata lead (so `injectResourceVersion` finds metadata first), no resourceVersion. */
   private encode(obj: KubeObject): string {
-    const copy = { ...obj, metadata: { ...obj.metadata } };
-    delete copy.metadata.resourceVersion;
-    delete copy.metadata.selfLink;
-    return JSON.stringify(copy);
+    const metadata = { ...obj.metadata };
+    delete metadata.resourceVersion;
+    delete metadata.selfLink;
+    const { apiVersion, kind, metadata: _stale, ...rest } = obj;
+    return JSON.stringify({ apiVersion, kind, metadata, ...rest });
   }
 
   private notFound(name: string): StatusError {
@@ -203,6 +205,27 @@ export class GenericStore {
       const snap = this.cache.snapshot(filter);
       return { items: snap.items, resourceVersion: String(snap.revision) };
     }
+    const selective = !!(opts.labelSelector || opts.fieldSelector);
+    const scanned = await this.scan(opts, (kv) => {
+      const obj = this.fromKV(kv);
+      return filter(obj) ? obj : undefined;
+    }, selective);
+    return scanned;
+  }
+
+  /**
+   * A list whose items are the stored JSON with resourceVersion spliced in, never parsed: the
+   * fast path for plain JSON lists without selectors (a LIST of 10,000 pods is mostly
+   * parsing and serializing otherwise). Undefined when the list needs decoding.
+   */
+  async listRaw(opts: ListOptions): Promise<(Omit<ListResult, 'items'> & { items: string[] }) | undefined> {
+    if (opts.labelSelector || opts.fieldSelector || opts.resourceVersion === '0') return undefined;
+    return this.scan(opts, (kv) => injectResourceVersion(kv.value, kv.modRevision), false);
+  }
+
+  /** Reads keys under the list's prefix, page by page at one revision, until `limit` accepted items are found (as the etcd3 store does). */
+  private async scan<T>(opts: ListOptions, accept: (kv: KeyValue) => T | undefined, selective: boolean): Promise<Omit<ListResult, 'items'> & { items: T[] }> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const prefix = this.listPrefix(opts.namespace);
     let revision = 0;
     let startKey: string | undefined;
@@ -213,11 +236,10 @@ export class GenericStore {
     } else if (opts.resourceVersion && opts.resourceVersion !== '0' && opts.resourceVersionMatch === 'Exact') {
       revision = parseResourceVersion(opts.resourceVersion);
     }
-    const items: KubeObject[] = [];
+    const items: T[] = [];
     let more = false;
     let lastKey = '';
     let remaining: number | undefined;
-    // Keep reading until `limit` matching items are found, as the etcd3 store does.
     for (;;) {
       const batch = limit ? Math.max(limit - items.length, Math.min(limit * 2, 10000)) : 0;
       const page = await this.backend.list(prefix, { revision, limit: batch, startKey }).catch((e: unknown) => this.translate(e, ''));
@@ -225,19 +247,15 @@ export class GenericStore {
       let stoppedEarly = false;
       for (let i = 0; i < page.items.length; i++) {
         const kv = page.items[i]!;
-        const obj = this.fromKV(kv);
-        if (filter(obj)) {
-          items.push(obj);
-          lastKey = kv.key;
-          if (limit && items.length >= limit) {
-            stoppedEarly = i < page.items.length - 1 || page.more;
-            if (stoppedEarly && page.remaining !== undefined && !opts.labelSelector && !opts.fieldSelector) {
-              remaining = page.items.length - 1 - i + page.remaining;
-            }
-            break;
-          }
-        }
         lastKey = kv.key;
+        const item = accept(kv);
+        if (item === undefined) continue;
+        items.push(item);
+        if (limit && items.length >= limit) {
+          stoppedEarly = i < page.items.length - 1 || page.more;
+          if (stoppedEarly && page.remaining !== undefined && !selective) remaining = page.items.length - 1 - i + page.remaining;
+          break;
+        }
       }
       if (limit && items.length >= limit) {
         more = stoppedEarly;
@@ -246,7 +264,7 @@ export class GenericStore {
       if (!page.more || !limit) break;
       startKey = lastKey + '\u0000';
     }
-    const result: ListResult = { items, resourceVersion: String(revision) };
+    const result: Omit<ListResult, 'items'> & { items: T[] } = { items, resourceVersion: String(revision) };
     if (more) {
       result.continueToken = encodeContinue(revision, lastKey.slice(prefix.length) + '\u0000');
       if (remaining !== undefined) result.remainingItemCount = remaining;
@@ -386,7 +404,7 @@ export class GenericStore {
       !!old.metadata?.finalizers?.length &&
       !next.metadata.deletionGracePeriodSeconds &&
       !this.resource.strategy.holdsDeletion?.(next);
-    const unchanged = deepEqualJSON(withoutRV(next), withoutRV(old));
+    const unchanged = deepEqual(withoutRV(next), withoutRV(old));
     if (opts.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata?.resourceVersion } };
     if (finishing) {
       const kv = await this.backend.delete(key, Number(old.metadata?.resourceVersion)).catch((e: unknown) => this.translate(e, name));
@@ -497,6 +515,19 @@ function withoutRV(obj: KubeObject): KubeObject {
   delete meta.resourceVersion;
   delete meta.managedFields;
   return { ...obj, metadata: meta };
+}
+
+/**
+ * Adds `"resourceVersion"` to the top-level metadata of stored JSON without parsing it. Stored
+ * objects begin with apiVersion, kind and metadata (see `encode`), and a key can only appear
+ * unescaped as a key, so the first `"metadata":{` is the object's own.
+ */
+export function injectResourceVersion(json: string, revision: number): string {
+  const at = json.indexOf('"metadata":{');
+  if (at < 0) return json;
+  const open = at + '"metadata":{'.length;
+  const rv = `"resourceVersion":"${revision}"`;
+  return json.slice(0, open) + rv + (json[open] === '}' ? '' : ',') + json.slice(open);
 }
 
 export function rfc3339(d: Date): string {

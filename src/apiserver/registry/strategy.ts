@@ -1,4 +1,5 @@
 import type { FieldError } from '../../machinery/status-error.js';
+import { deepEqual } from '../../machinery/json-value.js';
 
 /** A stored API object as plain JSON. */
 export type KubeObject = {
@@ -98,26 +99,10 @@ export function specStatusStrategy(extra: Partial<Strategy> = {}): Strategy {
     },
     prepareForUpdate(obj, old) {
       obj.status = old.status;
-      if (obj.metadata && !deepEqualJSON(obj.spec, old.spec)) obj.metadata.generation = (old.metadata?.generation ?? 0) + 1;
+      if (obj.metadata && !deepEqual(obj.spec, old.spec)) obj.metadata.generation = (old.metadata?.generation ?? 0) + 1;
       else if (obj.metadata) obj.metadata.generation = old.metadata?.generation ?? 1;
     },
     status: {},
     ...extra,
   };
-}
-
-export function deepEqualJSON(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => deepEqualJSON(v, b[i]));
-  }
-  if (Array.isArray(b)) return false;
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  return ak.every((k) => deepEqualJSON(ao[k], bo[k]));
 }

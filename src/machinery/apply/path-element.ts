@@ -80,20 +80,7 @@ export function compareValues(a: unknown, b: unknown): number {
 }
 
 /** Deep equality of JSON values (object key order ignored). */
-export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => valuesEqual(x, b[i]));
-  }
-  if (isPlainObject(a)) {
-    if (!isPlainObject(b)) return false;
-    const ka = Object.keys(a);
-    if (ka.length !== Object.keys(b).length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && valuesEqual(a[k], b[k]));
-  }
-  return false;
-}
+export { deepEqual as valuesEqual } from '../json-value.js';
 
 function kindRank(e: PathElement): number {
   if ('field' in e) return 0;

@@ -85,7 +85,8 @@ export class ScaleHandler implements SubresourceHandler {
       if (info.verb === 'update') wanted = asKubeObject(decodeBody(await body(), req.headers['content-type']));
       else if (info.verb === 'patch') wanted = applyPatch(this.patcher, (req.headers['content-type'] ?? '').split(';')[0]!.trim(), scale, decodeBody(await body(), 'application/json', 'patch'), undefined);
       else throw methodNotAllowed('the server does not allow this method on the requested resource');
-      const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas;
+      // Go clients omit a zero: `{"spec":{}}` asks for 0 replicas.
+      const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas ?? 0;
       if (typeof replicas !== 'number' || !Number.isInteger(replicas)) throw badRequest('Scale spec.replicas must be an integer');
       if (replicas < 0) {
         const { invalid } = await import('../../../machinery/status-error.js');

@@ -7,7 +7,7 @@ import type { FieldError } from '../../../machinery/status-error.js';
 import type { LabelSelector } from '../../../machinery/labels.js';
 import { validateLabelValue, validateQualifiedName } from '../../../machinery/name-validation.js';
 import { validateLabels } from '../object-meta-validation.js';
-import { deepEqualJSON } from '../strategy.js';
+import { deepEqual } from '../../../machinery/json-value.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -105,7 +105,7 @@ export function positive(value: unknown, field: string): FieldError[] {
 
 /** `ValidateImmutableField` for simple values (strings, numbers, booleans). */
 export function immutable(newValue: unknown, oldValue: unknown, field: string): FieldError[] {
-  return deepEqualJSON(newValue, oldValue) ? [] : [invalid(field, newValue === undefined ? null : newValue, 'field is immutable')];
+  return deepEqual(newValue, oldValue) ? [] : [invalid(field, newValue === undefined ? null : newValue, 'field is immutable')];
 }
 
 // ---- Go renderings ----
@@ -137,7 +137,7 @@ export function goLabelSelector(ls: unknown): string {
 
 /** `ValidateImmutableField` for a label selector, rendered as Kubernetes does. */
 export function immutableSelector(newSel: unknown, oldSel: unknown, field: string): FieldError[] {
-  return deepEqualJSON(newSel ?? null, oldSel ?? null) ? [] : [invalidGo(field, goLabelSelector(newSel), 'field is immutable')];
+  return deepEqual(newSel ?? null, oldSel ?? null) ? [] : [invalidGo(field, goLabelSelector(newSel), 'field is immutable')];
 }
 
 // ---- label selectors ----

@@ -1,32 +1,14 @@
 /** Builds a GenericStore over a MemoryBackend for one core resource, to test strategies end to end. */
-import { builtinResources } from '../../../../src/api/resource-table.js';
-import { GenericStore, type AdmissionHook } from '../../../../src/apiserver/registry/generic-store.js';
-import type { KubeObject, RequestContext, Strategy } from '../../../../src/apiserver/registry/strategy.js';
+import type { AdmissionHook } from '../../../../src/apiserver/registry/generic-store.js';
+import type { GenericStore } from '../../../../src/apiserver/registry/generic-store.js';
+import type { KubeObject, Strategy } from '../../../../src/apiserver/registry/strategy.js';
 import { MemoryBackend } from '../../../../src/store/memory.js';
-import { StatusError } from '../../../../src/machinery/status-error.js';
+import { builtinStore } from '../../../support/registry-harness.js';
+
+export { ctx, write, dryRun, rejection } from '../../../support/registry-harness.js';
 
 export function storeFor(resource: string, strategy: Strategy, admission: AdmissionHook[] = [], backend = new MemoryBackend()): GenericStore {
-  const descriptor = builtinResources.find((d) => d.group === '' && d.resource === resource);
-  if (!descriptor) throw new Error(`no descriptor for ${resource}`);
-  return new GenericStore({ descriptor, strategy, prefix: `/registry/${resource}/` }, backend, admission, undefined);
-}
-
-export function ctx(namespace = 'default', now = new Date('2024-05-01T10:00:00Z')): RequestContext {
-  return { namespace, user: { name: 'admin', groups: ['system:masters'] }, dryRun: false, now };
-}
-
-export const write = { dryRun: false, fieldManager: 'test' };
-export const dryRun = { dryRun: true, fieldManager: 'test' };
-
-/** The message of the StatusError a promise rejects with. */
-export async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StatusError) return e.message;
-    throw e;
-  }
-  throw new Error('expected the promise to reject');
+  return builtinStore('', resource, strategy, admission, backend);
 }
 
 export function spec(obj: KubeObject): Record<string, unknown> {

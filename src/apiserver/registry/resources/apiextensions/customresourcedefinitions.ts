@@ -7,7 +7,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1035Label, isDNS1123Subdomain } from '../../../../machinery/name-validation.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import {
   arrAt,
   child,
@@ -215,7 +216,7 @@ export function customResourceDefinitionStrategy(): Strategy {
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);
-      if (obj.metadata) obj.metadata.generation = (old.metadata?.generation ?? 1) + (deepEqualJSON(obj.spec, old.spec) ? 0 : 1);
+      if (obj.metadata) obj.metadata.generation = (old.metadata?.generation ?? 1) + (deepEqual(obj.spec, old.spec) ? 0 : 1);
       addStoredVersion(obj);
     },
     validate: (obj) => validateCustomResourceDefinition(obj),

@@ -3,7 +3,8 @@
  * templates. `data` is required and immutable; `revision` is non-negative.
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { nonNegative, required } from '../group-checks.js';
 
 export function validateControllerRevision(obj: KubeObject): FieldError[] {
@@ -18,7 +19,7 @@ export function controllerRevisionStrategy(): Strategy {
     validate: (obj) => validateControllerRevision(obj),
     validateUpdate(obj, old) {
       const errs = validateControllerRevision(obj);
-      if (!deepEqualJSON(obj.data, old.data)) errs.push({ type: 'FieldValueInvalid', field: 'data', detail: 'field is immutable' });
+      if (!deepEqual(obj.data, old.data)) errs.push({ type: 'FieldValueInvalid', field: 'data', detail: 'field is immutable' });
       return errs;
     },
   };

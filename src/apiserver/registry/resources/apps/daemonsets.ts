@@ -7,7 +7,8 @@
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec-defaults.js';
 import { validatePodTemplateSpec } from '../core/pod-spec-validation.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import {
   child,
   goLabelSelector,
@@ -111,9 +112,9 @@ export function daemonSetStrategy(): Strategy {
     prepareForUpdate(obj, old) {
       obj.status = old.status;
       const oldGen = Number(old.metadata?.annotations?.[templateGenerationAnnotation] ?? '1') || 1;
-      const templateChanged = !deepEqualJSON(objAt(obj, 'spec')?.template, objAt(old, 'spec')?.template);
+      const templateChanged = !deepEqual(objAt(obj, 'spec')?.template, objAt(old, 'spec')?.template);
       setTemplateGeneration(obj, templateChanged ? oldGen + 1 : oldGen);
-      if (obj.metadata) obj.metadata.generation = (old.metadata?.generation ?? 1) + (deepEqualJSON(obj.spec, old.spec) ? 0 : 1);
+      if (obj.metadata) obj.metadata.generation = (old.metadata?.generation ?? 1) + (deepEqual(obj.spec, old.spec) ? 0 : 1);
     },
     validate: (obj) => validateDaemonSet(obj),
     validateUpdate: (obj, old) => [...validateDaemonSet(obj), ...immutableSelector(objAt(obj, 'spec')?.selector, objAt(old, 'spec')?.selector, 'spec.selector')],

@@ -6,7 +6,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec-defaults.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import {
   child,
   forbidden,
@@ -110,7 +111,7 @@ export function deploymentStrategy(): Strategy {
     },
     prepareForUpdate(obj, old) {
       obj.status = old.status;
-      const changed = !deepEqualJSON(obj.spec, old.spec) || !deepEqualJSON(obj.metadata?.annotations ?? {}, old.metadata?.annotations ?? {});
+      const changed = !deepEqual(obj.spec, old.spec) || !deepEqual(obj.metadata?.annotations ?? {}, old.metadata?.annotations ?? {});
       if (obj.metadata) obj.metadata.generation = (old.metadata?.generation ?? 1) + (changed ? 1 : 0);
     },
     validate: (obj) => validateDeployment(obj),

@@ -7,7 +7,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec-defaults.js';
-import { deepEqualJSON, specStatusStrategy, type KubeObject, type Strategy } from '../../strategy.js';
+import { specStatusStrategy, type KubeObject, type Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import {
   arrAt,
   child,
@@ -117,7 +118,7 @@ export function validateStatefulSetUpdate(obj: KubeObject, old: KubeObject): Fie
     for (const k of mutableSpecFields) delete copy[k];
     return copy;
   };
-  if (!deepEqualJSON(strip(obj.spec), strip(old.spec))) {
+  if (!deepEqual(strip(obj.spec), strip(old.spec))) {
     errs.push(
       forbidden(
         'spec',

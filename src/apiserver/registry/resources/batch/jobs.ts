@@ -10,7 +10,8 @@ import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Label } from '../../../../machinery/name-validation.js';
 import { defaultPodTemplateSpec } from '../core/pod-spec-defaults.js';
 import { validatePodTemplateSpec } from '../core/pod-spec-validation.js';
-import { deepEqualJSON, specStatusStrategy, type KubeObject, type Strategy } from '../../strategy.js';
+import { specStatusStrategy, type KubeObject, type Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import {
   arrAt,
   child,
@@ -169,7 +170,7 @@ function schedulingDirectivesOnly(template: unknown, oldTemplate: unknown): bool
     for (const k of ['nodeSelector', 'tolerations', 'schedulingGates', 'affinity']) delete spec[k];
     return copy;
   };
-  return deepEqualJSON(strip(template), strip(oldTemplate));
+  return deepEqual(strip(template), strip(oldTemplate));
 }
 
 /** `ValidateJobUpdate` (spec part). */
@@ -188,10 +189,10 @@ export function validateJobUpdate(obj: KubeObject, old: KubeObject): FieldError[
   errs.push(...immutableSelector(spec.selector, oldSpec.selector, 'spec.selector'));
   const status = objAt(old, 'status');
   const mutableScheduling = oldSpec.suspend === true && spec.suspend === true && !status?.startTime;
-  const templateOk = mutableScheduling ? schedulingDirectivesOnly(spec.template, oldSpec.template) : deepEqualJSON(spec.template, oldSpec.template);
+  const templateOk = mutableScheduling ? schedulingDirectivesOnly(spec.template, oldSpec.template) : deepEqual(spec.template, oldSpec.template);
   if (!templateOk) errs.push({ type: 'FieldValueInvalid', field: 'spec.template', detail: `${JSON.stringify(spec.template)}: field is immutable` });
   errs.push(...immutable(spec.completionMode, oldSpec.completionMode, 'spec.completionMode'));
-  if (!deepEqualJSON(spec.podFailurePolicy, oldSpec.podFailurePolicy)) errs.push({ type: 'FieldValueInvalid', field: 'spec.podFailurePolicy', detail: 'field is immutable' });
+  if (!deepEqual(spec.podFailurePolicy, oldSpec.podFailurePolicy)) errs.push({ type: 'FieldValueInvalid', field: 'spec.podFailurePolicy', detail: 'field is immutable' });
   errs.push(...immutable(spec.backoffLimitPerIndex, oldSpec.backoffLimitPerIndex, 'spec.backoffLimitPerIndex'));
   return errs;
 }

@@ -4,7 +4,7 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { forbidden, invalid, isObj, tooLong } from '../group-checks.js';
 import { configKeyErrors, decodedBase64Length, maxDataSize } from './config-data.js';
 
@@ -37,8 +37,8 @@ export function validateConfigMapUpdate(cm: KubeObject, old: KubeObject): FieldE
   const errs: FieldError[] = [];
   if (old.immutable === true) {
     if (cm.immutable !== true) errs.push(forbidden('immutable', 'field is immutable when `immutable` is set'));
-    if (!deepEqualJSON(cm.data ?? {}, old.data ?? {})) errs.push(forbidden('data', 'field is immutable when `immutable` is set'));
-    if (!deepEqualJSON(cm.binaryData ?? {}, old.binaryData ?? {})) errs.push(forbidden('binaryData', 'field is immutable when `immutable` is set'));
+    if (!deepEqual(cm.data ?? {}, old.data ?? {})) errs.push(forbidden('data', 'field is immutable when `immutable` is set'));
+    if (!deepEqual(cm.binaryData ?? {}, old.binaryData ?? {})) errs.push(forbidden('binaryData', 'field is immutable when `immutable` is set'));
   }
   return [...errs, ...validateConfigMap(cm)];
 }

@@ -6,7 +6,7 @@
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Subdomain } from '../../../../machinery/name-validation.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { arrAt, forbidden, invalid, isObj, notSupported, required, strAt, validateLabelSelector, type Obj } from '../group-checks.js';
 import { toQuantity, unparsableQuantity, validateResourceQuantityValue } from './core-checks.js';
 import { accessModes, volumeModes } from './persistentvolumes.js';
@@ -59,7 +59,7 @@ export function validatePersistentVolumeClaimUpdate(pvc: KubeObject, old: KubeOb
   const bound = isObj(pvc.status) && pvc.status.phase === 'Bound';
   const oldStorage = isObj(oldSpec.resources) && isObj(oldSpec.resources.requests) ? oldSpec.resources.requests.storage : undefined;
   if (bound && isObj(newClone.resources) && isObj(newClone.resources.requests)) newClone.resources.requests.storage = oldStorage;
-  if (!deepEqualJSON(newClone, oldClone)) {
+  if (!deepEqual(newClone, oldClone)) {
     errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
   }
   const newStorage = isObj(spec.resources) && isObj(spec.resources.requests) ? spec.resources.requests.storage : undefined;

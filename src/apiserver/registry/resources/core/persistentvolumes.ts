@@ -4,7 +4,7 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { arrAt, forbidden, immutable, invalid, isObj, notSupported, required, strAt, type Obj } from '../group-checks.js';
 import { toQuantity, unparsableQuantity } from './core-checks.js';
 
@@ -86,11 +86,11 @@ export function validatePersistentVolumeUpdate(pv: KubeObject, old: KubeObject):
   const oldSpec: Obj = isObj(old.spec) ? old.spec : {};
   const src = sourceOf(spec);
   const oldSrc = sourceOf(oldSpec);
-  if (!deepEqualJSON(src, oldSrc)) {
+  if (!deepEqual(src, oldSrc)) {
     errs.push(forbidden('spec.persistentvolumesource', `spec.persistentvolumesource is immutable after creation\n- ${JSON.stringify(oldSrc)}\n+ ${JSON.stringify(src)}`));
   }
   errs.push(...immutable(spec.volumeMode, oldSpec.volumeMode, 'volumeMode'));
-  if (isObj(oldSpec.nodeAffinity) && !deepEqualJSON(spec.nodeAffinity, oldSpec.nodeAffinity)) {
+  if (isObj(oldSpec.nodeAffinity) && !deepEqual(spec.nodeAffinity, oldSpec.nodeAffinity)) {
     errs.push(invalid('nodeAffinity', 'nodeAffinity', 'field is immutable'));
   }
   return errs;

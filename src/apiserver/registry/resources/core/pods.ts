@@ -6,7 +6,7 @@
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Subdomain } from '../../../../machinery/name-validation.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { arrAt, forbidden, invalid, isObj, strAt, type Obj } from '../group-checks.js';
 import { validateIP } from './core-checks.js';
 import { defaultPodOnlyFields, defaultPodSpec } from './pod-spec-defaults.js';
@@ -38,7 +38,7 @@ function specDiff(oldSpec: Obj, newSpec: Obj): string {
   const keys = [...new Set([...Object.keys(oldSpec), ...Object.keys(newSpec)])].sort();
   const lines: string[] = ['  core.PodSpec{'];
   for (const k of keys) {
-    if (deepEqualJSON(oldSpec[k], newSpec[k])) continue;
+    if (deepEqual(oldSpec[k], newSpec[k])) continue;
     if (oldSpec[k] !== undefined) lines.push(`- \t${k}: ${JSON.stringify(oldSpec[k])},`);
     if (newSpec[k] !== undefined) lines.push(`+ \t${k}: ${JSON.stringify(newSpec[k])},`);
   }
@@ -49,7 +49,7 @@ function specDiff(oldSpec: Obj, newSpec: Obj): string {
 /** `validateOnlyAddedTolerations`: every old toleration must remain (its tolerationSeconds may change). */
 function onlyAddedTolerations(newTols: unknown[], oldTols: unknown[]): FieldError[] {
   for (const old of oldTols) {
-    const found = newTols.some((n) => isObj(old) && isObj(n) && deepEqualJSON({ ...old, tolerationSeconds: n.tolerationSeconds }, n));
+    const found = newTols.some((n) => isObj(old) && isObj(n) && deepEqual({ ...old, tolerationSeconds: n.tolerationSeconds }, n));
     if (!found) return [forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds')];
   }
   return [];
@@ -89,12 +89,12 @@ export function validatePodUpdate(pod: KubeObject, old: KubeObject): FieldError[
   // Scheduling gates may only be removed; while gated, node selectors/affinity may be added to.
   const gates = arrAt(spec, 'schedulingGates');
   const oldGates = arrAt(oldSpec, 'schedulingGates');
-  if (gates.every((g) => oldGates.some((o) => deepEqualJSON(o, g)))) setOrDelete(munged, 'schedulingGates', oldSpec.schedulingGates);
+  if (gates.every((g) => oldGates.some((o) => deepEqual(o, g)))) setOrDelete(munged, 'schedulingGates', oldSpec.schedulingGates);
   if (oldGates.length > 0 && isObj(spec.nodeSelector)) {
     const oldSel: Obj = isObj(oldSpec.nodeSelector) ? oldSpec.nodeSelector : {};
     if (Object.entries(oldSel).every(([k, v]) => (spec.nodeSelector as Obj)[k] === v)) setOrDelete(munged, 'nodeSelector', oldSpec.nodeSelector);
   }
-  if (!deepEqualJSON(munged, oldSpec)) errs.push(forbidden('spec', `${updatableMessage}\n${specDiff(oldSpec, munged)}`));
+  if (!deepEqual(munged, oldSpec)) errs.push(forbidden('spec', `${updatableMessage}\n${specDiff(oldSpec, munged)}`));
   return errs;
 }
 

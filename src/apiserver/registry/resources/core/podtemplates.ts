@@ -1,6 +1,6 @@
 /** PodTemplates: a defaulted, validated pod template; generation moves when it changes. */
 import type { Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { defaultPodTemplateSpec } from './pod-spec-defaults.js';
 import { validatePodTemplateSpec } from './pod-spec-validation.js';
 
@@ -15,7 +15,7 @@ export const podTemplateStrategy: Strategy = {
   prepareForUpdate(obj, old) {
     if (!obj.metadata) return;
     const gen = old.metadata?.generation ?? 1;
-    obj.metadata.generation = deepEqualJSON(obj.template, old.template) ? gen : gen + 1;
+    obj.metadata.generation = deepEqual(obj.template, old.template) ? gen : gen + 1;
   },
   validateUpdate: (obj) => validatePodTemplateSpec(obj.template, 'template'),
 };

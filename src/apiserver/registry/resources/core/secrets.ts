@@ -5,7 +5,7 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { forbidden, invalid, isObj, required, tooLong, type Obj } from '../group-checks.js';
 import { configKeyErrors, decodedBase64Length, maxDataSize } from './config-data.js';
 
@@ -86,7 +86,7 @@ export function validateSecretUpdate(secret: KubeObject, old: KubeObject): Field
   if (secret.type !== old.type) errs.push(invalid('type', secret.type ?? '', 'field is immutable'));
   if (old.immutable === true) {
     if (secret.immutable !== true) errs.push(forbidden('immutable', 'field is immutable when `immutable` is set'));
-    if (!deepEqualJSON(secret.data ?? {}, old.data ?? {})) errs.push(forbidden('data', 'field is immutable when `immutable` is set'));
+    if (!deepEqual(secret.data ?? {}, old.data ?? {})) errs.push(forbidden('data', 'field is immutable when `immutable` is set'));
   }
   return [...errs, ...validateSecret(secret)];
 }

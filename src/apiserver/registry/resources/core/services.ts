@@ -10,7 +10,7 @@ import { internalError, type FieldError } from '../../../../machinery/status-err
 import { isDNS1123Label, isDNS1123Subdomain, validateQualifiedName } from '../../../../machinery/name-validation.js';
 import { validateLabels } from '../../object-meta-validation.js';
 import type { KubeObject, Strategy } from '../../strategy.js';
-import { deepEqualJSON } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { AllocationError, IPAllocator } from '../../allocators/ip-allocator.js';
 import { PortAllocator } from '../../allocators/port-allocator.js';
 import {
@@ -305,13 +305,13 @@ export function validateServiceUpdate(svc: KubeObject, old: KubeObject, clusterF
 
 /** `dropTypeDependentFields` + `patchAllocatedValues`: what an update inherits or loses with its type. */
 function carryOverAllocations(spec: Obj, oldSpec: Obj): void {
-  const sameIPs = deepEqualJSON(spec.clusterIPs ?? [], oldSpec.clusterIPs ?? []) && (spec.clusterIP ?? '') === (oldSpec.clusterIP ?? '');
+  const sameIPs = deepEqual(spec.clusterIPs ?? [], oldSpec.clusterIPs ?? []) && (spec.clusterIP ?? '') === (oldSpec.clusterIP ?? '');
   if (needsClusterIP(oldSpec) && !needsClusterIP(spec)) {
     if (sameIPs) {
       delete spec.clusterIP;
       delete spec.clusterIPs;
     }
-    if (deepEqualJSON(spec.ipFamilies, oldSpec.ipFamilies)) delete spec.ipFamilies;
+    if (deepEqual(spec.ipFamilies, oldSpec.ipFamilies)) delete spec.ipFamilies;
     if (spec.ipFamilyPolicy === oldSpec.ipFamilyPolicy) delete spec.ipFamilyPolicy;
     if (spec.internalTrafficPolicy === oldSpec.internalTrafficPolicy) delete spec.internalTrafficPolicy;
   }

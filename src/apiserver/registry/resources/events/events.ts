@@ -8,7 +8,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Subdomain, validateQualifiedName } from '../../../../machinery/name-validation.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { invalid, isObj, objAt, required, strAt } from '../group-checks.js';
 
 export const reportingInstanceLengthLimit = 128;
@@ -83,9 +84,9 @@ const immutableFields: [string, string][] = [
 
 export function validateEventUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateEvent(obj);
-  if (!deepEqualJSON(obj.series, old.series)) errs.push(...validateSeries(obj));
+  if (!deepEqual(obj.series, old.series)) errs.push(...validateSeries(obj));
   for (const [v1, path] of immutableFields) {
-    if (!deepEqualJSON(obj[v1], old[v1])) {
+    if (!deepEqual(obj[v1], old[v1])) {
       const v = obj[v1];
       errs.push(isObj(v) ? { type: 'FieldValueInvalid', field: path, detail: 'field is immutable' } : invalid(path, v ?? '', 'field is immutable'));
     }

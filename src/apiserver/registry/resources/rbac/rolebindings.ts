@@ -4,7 +4,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { isDNS1123Subdomain } from '../../../../machinery/name-validation.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { arrAt, child, invalid, invalidGo, isObj, notSupported, objAt, required, strAt, type Obj } from '../group-checks.js';
 
 export const rbacGroup = 'rbac.authorization.k8s.io';
@@ -69,7 +70,7 @@ export function validateBinding(obj: KubeObject, namespaced: boolean): FieldErro
 /** `roleRef: Invalid value: rbac.RoleRef{...}: cannot change roleRef`. */
 export function roleRefUnchanged(obj: KubeObject, old: KubeObject): FieldError[] {
   const n = objAt(obj, 'roleRef') ?? {};
-  if (deepEqualJSON(n, objAt(old, 'roleRef') ?? {})) return [];
+  if (deepEqual(n, objAt(old, 'roleRef') ?? {})) return [];
   const rendered = `rbac.RoleRef{APIGroup:${JSON.stringify(strAt(n, 'apiGroup') ?? '')}, Kind:${JSON.stringify(strAt(n, 'kind') ?? '')}, Name:${JSON.stringify(strAt(n, 'name') ?? '')}}`;
   return [invalidGo('roleRef', rendered, 'cannot change roleRef')];
 }

@@ -4,7 +4,8 @@
  */
 import type { FieldError } from '../../../../machinery/status-error.js';
 import { validateQualifiedName } from '../../../../machinery/name-validation.js';
-import { deepEqualJSON, type KubeObject, type Strategy } from '../../strategy.js';
+import type { KubeObject, Strategy } from '../../strategy.js';
+import { deepEqual } from '../../../../machinery/json-value.js';
 import { forbidden, immutable, invalid, isObj, notSupported, required, setDefault, strAt, type Obj } from '../group-checks.js';
 
 const maxParameters = 512;
@@ -41,7 +42,7 @@ export function validateStorageClass(obj: KubeObject): FieldError[] {
 
 export function validateStorageClassUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const errs = validateStorageClass(obj);
-  if (!deepEqualJSON(obj.parameters ?? {}, old.parameters ?? {})) errs.push(forbidden('parameters', 'updates to parameters are forbidden.'));
+  if (!deepEqual(obj.parameters ?? {}, old.parameters ?? {})) errs.push(forbidden('parameters', 'updates to parameters are forbidden.'));
   if (obj.provisioner !== old.provisioner) errs.push(forbidden('provisioner', 'updates to provisioner are forbidden.'));
   if (obj.reclaimPolicy !== old.reclaimPolicy) errs.push(forbidden('reclaimPolicy', 'updates to reclaimPolicy are forbidden.'));
   errs.push(...immutable(obj.volumeBindingMode, old.volumeBindingMode, 'volumeBindingMode'));
