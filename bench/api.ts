@@ -80,6 +80,7 @@ async function benchCluster(label: string, c: TestCluster): Promise<Record<strin
     const t0 = performance.now();
     const r = await api.call('GET', `/api/v1/namespaces/${ns}/pods`);
     listTimes.push(performance.now() - t0);
+    if (r.status !== 200) throw new Error(`LIST failed: ${r.status} ${r.body.slice(0, 300)}`);
     count = (JSON.parse(r.body) as { items: unknown[] }).items.length;
   }
   listTimes.sort((a, b) => a - b);

@@ -26,7 +26,7 @@ export interface EtcdBackendOptions {
 }
 
 /** Keys read per range request when a list has no limit of its own. */
-const listPageSize = 2000;
+const listPageSize = 1000;
 
 export class EtcdBackend implements Backend {
   private client: Etcd3 | undefined;
@@ -48,6 +48,8 @@ export class EtcdBackend implements Backend {
     this.client = new Etcd3({
       hosts: this.endpoints,
       dialTimeout: this.options.dialTimeoutMs ?? 5_000,
+      // As kube-apiserver does: no client-side cap on answer size (etcd's own request limit still applies).
+      grpcOptions: { 'grpc.max_receive_message_length': 2 ** 31 - 1 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
     });
     try {
