@@ -22,7 +22,7 @@ export class NamespaceLifecycle implements AdmissionHook {
     }
     if (op !== 'CREATE' || !d.namespaced) return;
     const nsName = obj.metadata?.namespace ?? ctx.namespace;
-    const ns = await this.namespaces().tryGet('', nsName);
+    const ns = await this.namespaces().cachedGet('', nsName);
     if (!ns) throw notFound('', 'namespaces', nsName);
     // Events may still be written while a namespace terminates, as in Kubernetes.
     if (ns.metadata?.deletionTimestamp && !(d.resource === 'events')) {

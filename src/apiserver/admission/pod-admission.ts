@@ -20,15 +20,14 @@ export class PodAdmission implements AdmissionHook {
     let value = 0;
     let policy = 'PreemptLowerPriority';
     if (spec.priorityClassName && store) {
-      const pc = await store.tryGet('', spec.priorityClassName);
+      const pc = await store.cachedGet('', spec.priorityClassName);
       if (!pc) {
         throw new StatusError(403, 'Forbidden', `pods "${obj.metadata?.name ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`, { name: obj.metadata?.name, kind: 'pods' });
       }
       value = Number(pc['value'] ?? 0);
       policy = String(pc['preemptionPolicy'] ?? policy);
     } else if (store) {
-      const all = await store.list({ namespace: '' });
-      const globalDefault = all.items.find((pc) => pc['globalDefault'] === true);
+      const globalDefault = (await store.cachedList((pc) => pc['globalDefault'] === true))[0];
       if (globalDefault) {
         spec.priorityClassName = globalDefault.metadata?.name;
         value = Number(globalDefault['value'] ?? 0);

@@ -174,6 +174,21 @@ export class GenericStore {
     return kv ? this.fromKV(kv) : undefined;
   }
 
+  /**
+   * An object as the watch cache has it, falling back to the store on a miss (the cache may trail
+   * a write that just happened): for admission lookups on every request, as Kubernetes' informers serve them.
+   */
+  async cachedGet(namespace: string, name: string): Promise<KubeObject | undefined> {
+    await this.cache.start();
+    return this.cache.getByKey(this.key(namespace, name)) ?? (await this.tryGet(namespace, name));
+  }
+
+  /** Every object in the watch cache that matches (for admission lookups). */
+  async cachedList(filter: ObjectFilter = () => true): Promise<KubeObject[]> {
+    await this.cache.start();
+    return this.cache.snapshot(filter).items;
+  }
+
   private listPrefix(namespace: string): string {
     return this.descriptor.namespaced && namespace ? `${this.resource.prefix}${namespace}/` : this.resource.prefix;
   }

@@ -100,6 +100,11 @@ export class WatchCache {
     this.storeWatch = undefined;
   }
 
+  /** One object by its store key, as the cache has it (after `start()`). */
+  getByKey(key: string): KubeObject | undefined {
+    return this.objects.get(key);
+  }
+
   /** The newest revision this cache has seen for its resource. */
   get currentRevision(): number {
     return this.revision;
