@@ -76,7 +76,7 @@ async function benchCluster(label: string, c: TestCluster): Promise<Record<strin
   // LIST of everything created (10,000 pods in the full run).
   const listTimes: number[] = [];
   let count = 0;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 9; i++) {
     const t0 = performance.now();
     const r = await api.call('GET', `/api/v1/namespaces/${ns}/pods`);
     listTimes.push(performance.now() - t0);
@@ -84,7 +84,7 @@ async function benchCluster(label: string, c: TestCluster): Promise<Record<strin
     count = (JSON.parse(r.body) as { items: unknown[] }).items.length;
   }
   listTimes.sort((a, b) => a - b);
-  out[`LIST ${count} pods`] = `median ${Math.round(percentile(listTimes, 50))} ms (5 runs, min ${Math.round(listTimes[0]!)} ms)`;
+  out[`LIST ${count} pods`] = `median ${Math.round(percentile(listTimes, 50))} ms (9 runs, min ${Math.round(listTimes[0]!)} ms)`;
 
   // Create latency under an open-loop 500 creates/s for 10 s (5 s quick).
   const seconds = quick ? 5 : 10;
