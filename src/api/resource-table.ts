@@ -85,6 +85,19 @@ export const builtinResources: ResourceDescriptor[] = [
   r('apiextensions.k8s.io', ['v1'], 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], subresources: ['status'] }),
 ];
 
+/**
+ * Create-only resources that are answered, never stored: who am I (`kubectl auth whoami`) and
+ * may I (`kubectl auth can-i`).
+ */
+export const reviewResources: ResourceDescriptor[] = [
+  r('authentication.k8s.io', ['v1'], 'selfsubjectreviews', 'SelfSubjectReview', false, { verbs: ['create'] }),
+  r('authentication.k8s.io', ['v1'], 'tokenreviews', 'TokenReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', ['v1'], 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true, { verbs: ['create'] }),
+  r('authorization.k8s.io', ['v1'], 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', ['v1'], 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', ['v1'], 'subjectaccessreviews', 'SubjectAccessReview', false, { verbs: ['create'] }),
+];
+
 /** Groups in the order Kubernetes lists them in `/apis`. */
 export const groupOrder = [
   'apiregistration.k8s.io', 'apps', 'events.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'autoscaling', 'batch',

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Backend } from '../store/backend.js';
 import { StatusError, internalError } from '../machinery/status-error.js';
-import { builtinResources } from '../api/resource-table.js';
+import { builtinResources, reviewResources } from '../api/resource-table.js';
 import type { Logger } from '../machinery/logger.js';
 import { ResourceRegistry, type ServedResource } from './resource-registry.js';
 import { GenericStore, type AdmissionHook, type FieldOwnership, type VersionConverter } from './registry/generic-store.js';
@@ -19,6 +19,8 @@ import { EvictionHandler } from './handlers/subresources/eviction.js';
 import { PodLogHandler, type LogSource } from './handlers/subresources/pod-log.js';
 import { ServiceAccountTokenHandler } from './handlers/subresources/service-account-token.js';
 import { NamespaceFinalizeHandler } from './handlers/subresources/namespace-finalize.js';
+import { ReviewHandler } from './handlers/reviews.js';
+import { readBody } from './handlers/codec.js';
 import type { Authenticator, UserInfo } from './auth/authenticator.js';
 import { unauthorized } from './auth/authenticator.js';
 import { forbidden, type Authorizer } from './auth/authorizer.js';
@@ -66,6 +68,7 @@ export class ApiServer {
   readonly client: InProcessClient;
   readonly metrics = new ApiMetrics();
   private readonly handler: ResourceHandler;
+  private readonly reviews: ReviewHandler;
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly admission: AdmissionHook[];
 
@@ -91,6 +94,8 @@ export class ApiServer {
       const store = new GenericStore({ descriptor: d, strategy, prefix, converter: config.converters.get(id) }, config.backend, this.admission, config.ownership);
       this.registry.add({ store, descriptor: d });
     }
+    for (const d of reviewResources) this.registry.addAnswered(d);
+    this.reviews = new ReviewHandler(config.authorizer, (token, audiences) => this.tokenUser(token, audiences), this.now);
     this.subresources.set('*/scale', new ScaleHandler(config.patcher, (served) => this.scalePaths(served)));
     this.subresources.set('pods/binding', new BindingHandler(() => this.served('', 'pods')));
     this.subresources.set('bindings/', new BindingHandler(() => this.served('', 'pods')));
@@ -166,18 +171,35 @@ export class ApiServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** The service account a token was issued to, while that account still exists. */
+  private async serviceAccountUser(token: string, audiences: string[]): Promise<UserInfo | undefined> {
+    if (token.split('.').length !== 3) return undefined;
+    const user = await this.config.tokens.verify(token, audiences.length ? audiences : [this.config.tokens.issuer, 'https://kubernetes.default.svc', 'k8ts', 'api']);
+    if (!user) return undefined;
+    const sa = await this.registry.byGroup('', 'serviceaccounts')?.store.tryGet(user.namespace, user.serviceAccountName);
+    if (!sa || sa.metadata?.uid !== user.serviceAccountUid) return undefined;
+    return { name: user.name, uid: user.uid, groups: user.groups };
+  }
+
+  /** Who a bearer token belongs to, for TokenReview: a service-account token or a static one. */
+  private async tokenUser(token: string, audiences: string[]): Promise<UserInfo | undefined> {
+    const sa = await this.serviceAccountUser(token, audiences);
+    if (sa) return sa;
+    try {
+      return this.config.authenticator.authenticate({ headers: { authorization: `Bearer ${token}` }, socket: {} } as unknown as IncomingMessage);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async authenticate(req: IncomingMessage): Promise<UserInfo> {
     const auth = req.headers.authorization;
     const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     if (bearer && bearer.split('.').length === 3) {
-      const user = await this.config.tokens.verify(bearer, [this.config.tokens.issuer, 'https://kubernetes.default.svc', 'k8ts', 'api']);
-      if (user) {
-        const served = this.registry.byGroup('', 'serviceaccounts');
-        const sa = await served?.store.tryGet(user.namespace, user.serviceAccountName);
-        if (!sa || sa.metadata?.uid !== user.serviceAccountUid) throw unauthorized('service account is gone');
-        delete req.headers.authorization;
-        return { name: user.name, uid: user.uid, groups: user.groups };
-      }
+      const user = await this.serviceAccountUser(bearer, []);
+      if (!user) throw unauthorized('invalid or expired service account token');
+      delete req.headers.authorization;
+      return user;
     }
     return this.config.authenticator.authenticate(req) ?? Promise.reject(unauthorized('no credentials'));
   }
@@ -215,6 +237,10 @@ export class ApiServer {
             for await (const c of req) chunks.push(c as Buffer);
             return Buffer.concat(chunks);
           });
+          return;
+        }
+        if (this.registry.answeredResource(info.group, info.version, info.resource)) {
+          await this.reviews.handle(res, info, user, await readBody(req), req.headers['content-type']);
           return;
         }
         await this.handler.handle(req, res, url, info, user);

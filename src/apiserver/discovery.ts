@@ -62,11 +62,11 @@ export class Discovery {
   /** Groups (other than core) with their versions, preferred version first, in Kubernetes' order. */
   groups(): GroupVersions[] {
     const byGroup = new Map<string, string[]>();
-    for (const s of this.registry.all()) {
-      if (!s.descriptor.group) continue;
-      const list = byGroup.get(s.descriptor.group) ?? [];
-      for (const v of s.descriptor.versions) if (!list.includes(v)) list.push(v);
-      byGroup.set(s.descriptor.group, list);
+    for (const d of this.registry.descriptors()) {
+      if (!d.group) continue;
+      const list = byGroup.get(d.group) ?? [];
+      for (const v of d.versions) if (!list.includes(v)) list.push(v);
+      byGroup.set(d.group, list);
     }
     const rank = (g: string): number => {
       const i = groupOrder.indexOf(g);
@@ -97,8 +97,7 @@ export class Discovery {
 
   private resourcesOf(group: string, version: string): ResourceDescriptor[] {
     return this.registry
-      .all()
-      .map((s) => s.descriptor)
+      .descriptors()
       .filter((d) => d.group === group && d.versions.includes(version))
       .sort((a, b) => a.resource.localeCompare(b.resource));
   }

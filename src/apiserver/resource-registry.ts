@@ -17,6 +17,7 @@ export interface ServedResource {
 export class ResourceRegistry {
   private readonly byGroupResource = new Map<string, ServedResource>();
   private readonly listeners = new Set<() => void>();
+  private readonly answered = new Map<string, ResourceDescriptor>();
 
   private static id(group: string, resource: string): string {
     return `${group}/${resource}`;
@@ -54,8 +55,26 @@ export class ResourceRegistry {
     return [...this.byGroupResource.values()];
   }
 
+  /** Registers a create-only resource that is answered, not stored (TokenReview, SubjectAccessReview …). */
+  addAnswered(descriptor: ResourceDescriptor): void {
+    const id = ResourceRegistry.id(descriptor.group, descriptor.resource);
+    if (this.byGroupResource.has(id) || this.answered.has(id)) throw new Error(`resource ${id} is already registered`);
+    this.answered.set(id, descriptor);
+    this.changed();
+  }
+
+  answeredResource(group: string, version: string, resource: string): ResourceDescriptor | undefined {
+    const d = this.answered.get(ResourceRegistry.id(group, resource));
+    return d && d.versions.includes(version) ? d : undefined;
+  }
+
+  /** Every resource's discovery facts: stored and answered ones. */
+  descriptors(): ResourceDescriptor[] {
+    return [...[...this.byGroupResource.values()].map((s) => s.descriptor), ...this.answered.values()];
+  }
+
   isNamespaced(group: string, version: string, resource: string): boolean {
-    return this.lookup(group, version, resource)?.descriptor.namespaced ?? false;
+    return (this.lookup(group, version, resource)?.descriptor ?? this.answeredResource(group, version, resource))?.namespaced ?? false;
   }
 
   onChange(listener: () => void): () => void {

@@ -60,15 +60,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     definitions,
     version: `v${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}`,
     resources: () =>
-      (apiServer?.registry.all() ?? []).flatMap((s) =>
-        s.descriptor.versions.map((version) => ({
-          group: s.descriptor.group,
+      (apiServer?.registry.descriptors() ?? []).flatMap((d) =>
+        d.versions.map((version) => ({
+          group: d.group,
           version,
-          resource: s.descriptor.resource,
-          kind: s.descriptor.kind,
-          namespaced: s.descriptor.namespaced,
-          verbs: s.descriptor.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-          subresources: s.descriptor.subresources ?? [],
+          resource: d.resource,
+          kind: d.kind,
+          namespaced: d.namespaced,
+          verbs: d.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+          subresources: d.subresources ?? [],
         })),
       ),
   });

@@ -155,10 +155,12 @@ test('a ServiceAccount token from `kubectl create token` authenticates as the se
   await c.k(['create', 'serviceaccount', 'robot']);
   const token = (await c.k(['create', 'token', 'robot'])).trim();
   assert.equal(token.split('.').length, 3);
-  const who = await c.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}', '--token', token]);
-  // whoami needs SelfSubjectReview; when absent, a plain authenticated GET still proves the token.
+  const who = await c.k(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}', '--token', token]);
+  assert.equal(who, 'system:serviceaccount:default:robot');
+  assert.equal((await c.k(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).trim(), 'system:admin');
+  assert.equal((await c.k(['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
   const list = await getOpen('/api/v1/namespaces/default/configmaps', { Authorization: `Bearer ${token}` });
-  assert.equal(list.status, 200, who.stderr);
+  assert.equal(list.status, 200);
   await c.k(['delete', 'serviceaccount', 'robot']);
   const after = await getOpen('/api/v1/namespaces/default/configmaps', { Authorization: `Bearer ${token}` });
   assert.equal(after.status, 401, 'the token dies with its service account');
