@@ -1,0 +1,305 @@
+import type { ApiObject, Client, ListQuery, ResourceRef, WatchEventOf } from './interface.js';
+
+/** Reacts to changes of the informer's objects; handlers only enqueue keys, never do work. */
+export interface EventHandler {
+  onAdd?(obj: ApiObject): void;
+  onUpdate?(oldObj: ApiObject, newObj: ApiObject): void;
+  onDelete?(obj: ApiObject): void;
+}
+
+/** Maps an object to the values it is indexed under (e.g. a pod → its node name). */
+export type IndexFunc = (obj: ApiObject) => string[];
+
+/** `namespace/name`, or `name` for cluster-scoped objects: the key controllers queue. */
+export function keyOf(obj: ApiObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Every so often, handlers get onUpdate(obj, obj) for every object (level-triggered safety net); 0 = never. */
+  resyncMs?: number;
+  /** Told when the watch breaks and the informer relists. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * A list-then-watch cache of one resource, shared by every controller that needs it (client-go's
+ * SharedIndexInformer): handlers for changes, a lister, and indexes. On a broken or expired
+ * watch it relists and reports the differences as events, so no change is ever missed.
+ */
+export class SharedInformer {
+  private readonly items = new Map<string, ApiObject>();
+  private readonly handlers: EventHandler[] = [];
+  private readonly indexers = new Map<string, IndexFunc>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private synced = false;
+  private syncWaiters: Array<() => void> = [];
+  private stopWatch: (() => void) | undefined;
+  private stopped = false;
+  private started = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private lastRV = '';
+
+  constructor(
+    private readonly client: Client,
+    readonly ref: ResourceRef,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.addIndexer('namespace', (o) => [o.metadata?.namespace ?? '']);
+  }
+
+  /** Adds a handler; if the cache is already filled, the handler first gets an add per object. */
+  addEventHandler(h: EventHandler): void {
+    this.handlers.push(h);
+    if (this.synced) for (const o of this.items.values()) h.onAdd?.(o);
+  }
+
+  addIndexer(name: string, fn: IndexFunc): void {
+    if (this.indexers.has(name)) return;
+    this.indexers.set(name, fn);
+    const index = new Map<string, Set<string>>();
+    this.indices.set(name, index);
+    for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(index, v, key);
+  }
+
+  get(namespace: string, name: string): ApiObject | undefined {
+    return this.items.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  getByKey(key: string): ApiObject | undefined {
+    return this.items.get(key);
+  }
+
+  /** Every cached object, or those of one namespace. */
+  list(namespace?: string): ApiObject[] {
+    if (namespace === undefined || namespace === '') return [...this.items.values()];
+    return this.byIndex('namespace', namespace);
+  }
+
+  byIndex(indexName: string, value: string): ApiObject[] {
+    const keys = this.indices.get(indexName)?.get(value);
+    if (!keys) return [];
+    const out: ApiObject[] = [];
+    for (const k of keys) {
+      const o = this.items.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Lists and starts watching, once; resolves after the first list is in the cache. */
+  async start(): Promise<void> {
+    if (this.started) return this.waitForSync();
+    this.started = true;
+    await this.listAndWatch();
+    if (this.opts.resyncMs) {
+      this.resyncTimer = setInterval(() => {
+        for (const o of this.items.values()) for (const h of this.handlers) h.onUpdate?.(o, o);
+      }, this.opts.resyncMs);
+      this.resyncTimer.unref();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopWatch?.();
+    clearInterval(this.resyncTimer);
+  }
+
+  private query(): ListQuery {
+    const q: ListQuery = {};
+    if (this.opts.labelSelector) q.labelSelector = this.opts.labelSelector;
+    if (this.opts.fieldSelector) q.fieldSelector = this.opts.fieldSelector;
+    return q;
+  }
+
+  private async listAndWatch(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const list = await this.client.list(this.ref, this.opts.namespace ?? '', this.query());
+        this.replace(list.items);
+        this.lastRV = list.metadata.resourceVersion;
+        await this.watchFrom(this.lastRV);
+        return;
+      } catch (e) {
+        this.opts.onError?.(e);
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(attempt, 8))));
+      }
+    }
+  }
+
+  private async watchFrom(rv: string): Promise<void> {
+    const w = await this.client.watch(
+      this.ref,
+      this.opts.namespace ?? '',
+      { ...this.query(), resourceVersion: rv },
+      (e) => this.onEvent(e),
+      (err) => {
+        if (this.stopped) return;
+        this.opts.onError?.(err);
+        this.stopWatch = undefined;
+        // Resume from the last seen revision; relist if that is too old.
+        void this.watchFrom(this.lastRV).catch(() => this.listAndWatch());
+      },
+    );
+    this.stopWatch = w.stop;
+  }
+
+  private onEvent(e: WatchEventOf): void {
+    const rv = e.object.metadata?.resourceVersion;
+    if (rv) this.lastRV = rv;
+    if (e.type === 'BOOKMARK') return;
+    if (e.type === 'ERROR') {
+      // 410 Expired arrives as an ERROR event: relist.
+      this.stopWatch?.();
+      this.stopWatch = undefined;
+      void this.listAndWatch();
+      return;
+    }
+    const key = keyOf(e.object);
+    const old = this.items.get(key);
+    if (e.type === 'DELETED') {
+      if (!old) return;
+      this.remove(key, old);
+      for (const h of this.handlers) h.onDelete?.(e.object);
+      return;
+    }
+    this.put(key, e.object, old);
+    for (const h of this.handlers) {
+      if (old) h.onUpdate?.(old, e.object);
+      else h.onAdd?.(e.object);
+    }
+  }
+
+  /** Replaces the cache with a fresh list, telling handlers what changed meanwhile. */
+  private replace(items: ApiObject[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = keyOf(obj);
+      seen.add(key);
+      const old = this.items.get(key);
+      this.put(key, obj, old);
+      if (!old) for (const h of this.handlers) h.onAdd?.(obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) for (const h of this.handlers) h.onUpdate?.(old, obj);
+    }
+    for (const [key, old] of [...this.items]) {
+      if (seen.has(key)) continue;
+      this.remove(key, old);
+      for (const h of this.handlers) h.onDelete?.(old);
+    }
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private put(key: string, obj: ApiObject, old: ApiObject | undefined): void {
+    if (old) this.unindex(key, old);
+    this.items.set(key, obj);
+    for (const [name, fn] of this.indexers) for (const v of fn(obj)) addTo(this.indices.get(name)!, v, key);
+  }
+
+  private remove(key: string, old: ApiObject): void {
+    this.unindex(key, old);
+    this.items.delete(key);
+  }
+
+  private unindex(key: string, obj: ApiObject): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      for (const v of fn(obj)) {
+        const set = index.get(v);
+        set?.delete(key);
+        if (set && set.size === 0) index.delete(v);
+      }
+    }
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, value: string, key: string): void {
+  let set = index.get(value);
+  if (!set) index.set(value, (set = new Set()));
+  set.add(key);
+}
+
+function refKey(ref: ResourceRef): string {
+  return `${ref.group}/${ref.version}/${ref.resource}`;
+}
+
+/**
+ * One informer per resource for a whole process (controllers, scheduler, kubelet share them),
+ * as client-go's SharedInformerFactory.
+ */
+export class InformerFactory {
+  private readonly informers = new Map<string, SharedInformer>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly defaults: Omit<InformerOptions, 'labelSelector' | 'fieldSelector'> = {},
+  ) {}
+
+  for(ref: ResourceRef): SharedInformer {
+    const k = refKey(ref);
+    let inf = this.informers.get(k);
+    if (!inf) this.informers.set(k, (inf = new SharedInformer(this.client, ref, this.defaults)));
+    return inf;
+  }
+
+  /** Starts every informer asked for so far; resolves when all have synced. */
+  async start(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+}
+
+/** The resources components watch, as refs. */
+export const refs = {
+  pods: { group: '', version: 'v1', resource: 'pods' },
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  events: { group: '', version: 'v1', resource: 'events' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
+  secrets: { group: '', version: 'v1', resource: 'secrets' },
+  serviceaccounts: { group: '', version: 'v1', resource: 'serviceaccounts' },
+  persistentvolumes: { group: '', version: 'v1', resource: 'persistentvolumes' },
+  persistentvolumeclaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
+  replicationcontrollers: { group: '', version: 'v1', resource: 'replicationcontrollers' },
+  resourcequotas: { group: '', version: 'v1', resource: 'resourcequotas' },
+  limitranges: { group: '', version: 'v1', resource: 'limitranges' },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  daemonsets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  controllerrevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
+  jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
+  cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs' },
+  horizontalpodautoscalers: { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  storageclasses: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+  priorityclasses: { group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses' },
+} satisfies Record<string, ResourceRef>;

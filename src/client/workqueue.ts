@@ -1,0 +1,106 @@
+import { realClock, type Clock } from '../machinery/clock.js';
+
+export interface WorkQueueOptions {
+  /** First retry delay of a failing item; doubles per failure (client-go: 5 ms). */
+  baseDelayMs?: number;
+  /** Cap of the per-item delay (client-go: 1000 s). */
+  maxDelayMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * A rate-limited work queue with client-go's guarantees: an item is queued at most once, is
+ * never handed to two workers at once (one added while it is processed is queued again when
+ * `done` is called), and failing items come back after exponential per-item backoff.
+ */
+export class WorkQueue<T = string> {
+  private readonly queue: T[] = [];
+  private readonly dirty = new Set<T>();
+  private readonly processing = new Set<T>();
+  private readonly failures = new Map<T, number>();
+  private readonly waiting = new Map<T, () => void>();
+  private readonly waiters: Array<(item: T | undefined) => void> = [];
+  private shuttingDown = false;
+  private readonly clock: Clock;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.baseDelayMs = opts.baseDelayMs ?? 5;
+    this.maxDelayMs = opts.maxDelayMs ?? 1_000_000;
+  }
+
+  add(item: T): void {
+    if (this.shuttingDown || this.dirty.has(item)) return;
+    this.dirty.add(item);
+    if (this.processing.has(item)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.dirty.delete(item);
+      this.processing.add(item);
+      waiter(item);
+    } else {
+      this.queue.push(item);
+    }
+  }
+
+  /** Adds the item after `ms` (a later `addAfter` for the same item keeps the earlier time). */
+  addAfter(item: T, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(item);
+    if (this.waiting.has(item)) return;
+    const cancel = this.clock.after(ms, () => {
+      this.waiting.delete(item);
+      this.add(item);
+    });
+    this.waiting.set(item, cancel);
+  }
+
+  /** Requeues after the item's backoff: baseDelay × 2^failures, capped. */
+  addRateLimited(item: T): void {
+    const n = this.failures.get(item) ?? 0;
+    this.failures.set(item, n + 1);
+    this.addAfter(item, Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n));
+  }
+
+  /** Clears the item's failure count (call after it succeeded). */
+  forget(item: T): void {
+    this.failures.delete(item);
+  }
+
+  numRequeues(item: T): number {
+    return this.failures.get(item) ?? 0;
+  }
+
+  /** The next item; undefined once the queue shuts down. Call `done(item)` when finished with it. */
+  get(): Promise<T | undefined> {
+    if (this.queue.length) {
+      const item = this.queue.shift()!;
+      this.dirty.delete(item);
+      this.processing.add(item);
+      return Promise.resolve(item);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(item: T): void {
+    this.processing.delete(item);
+    if (this.dirty.has(item)) {
+      this.dirty.delete(item);
+      this.add(item);
+    }
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const cancel of this.waiting.values()) cancel();
+    this.waiting.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+}
