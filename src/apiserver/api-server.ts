@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Backend } from '../store/backend.js';
 import { StatusError, internalError } from '../machinery/status-error.js';
-import { builtinResources, reviewResources } from '../api/resource-table.js';
+import { builtinResources, reviewResources, type ResourceDescriptor } from '../api/resource-table.js';
 import type { Logger } from '../machinery/logger.js';
 import { ResourceRegistry, type ServedResource } from './resource-registry.js';
 import { GenericStore, type AdmissionHook, type FieldOwnership, type VersionConverter } from './registry/generic-store.js';
@@ -31,6 +31,9 @@ import { InProcessClient } from './in-process-client.js';
 import { ApiMetrics } from './metrics.js';
 import { versionInfo } from './version.js';
 import type { OpenAPIService } from './openapi-service.js';
+
+/** Answers every request for a computed resource. */
+export type AnsweredHandler = (req: IncomingMessage, res: ServerResponse, info: RequestInfo, user: UserInfo) => Promise<void>;
 
 export interface ApiServerConfig {
   backend: Backend;
@@ -69,6 +72,8 @@ export class ApiServer {
   readonly metrics = new ApiMetrics();
   private readonly handler: ResourceHandler;
   private readonly reviews: ReviewHandler;
+  /** Handlers of answered (not stored) resources, keyed `group/resource`. */
+  private readonly answered = new Map<string, AnsweredHandler>();
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly admission: AdmissionHook[];
 
@@ -94,8 +99,8 @@ export class ApiServer {
       const store = new GenericStore({ descriptor: d, strategy, prefix, converter: config.converters.get(id) }, config.backend, this.admission, config.ownership);
       this.registry.add({ store, descriptor: d });
     }
-    for (const d of reviewResources) this.registry.addAnswered(d);
     this.reviews = new ReviewHandler(config.authorizer, (token, audiences) => this.tokenUser(token, audiences), this.now);
+    this.serveAnswered(reviewResources, async (req, res, info, user) => this.reviews.handle(res, info, user, await readBody(req), req.headers['content-type']));
     this.subresources.set('*/scale', new ScaleHandler(config.patcher, (served) => this.scalePaths(served)));
     this.subresources.set('pods/binding', new BindingHandler(() => this.served('', 'pods')));
     this.subresources.set('bindings/', new BindingHandler(() => this.served('', 'pods')));
@@ -113,6 +118,17 @@ export class ApiServer {
       now: this.now,
     });
     this.registry.onChange(() => config.openapi.invalidate());
+  }
+
+  /**
+   * Serves resources that are computed, not stored (reviews, metrics.k8s.io): they appear in
+   * discovery and every request for them goes to `handler`.
+   */
+  serveAnswered(descriptors: ResourceDescriptor[], handler: AnsweredHandler): void {
+    for (const d of descriptors) {
+      this.registry.addAnswered(d);
+      this.answered.set(`${d.group}/${d.resource}`, handler);
+    }
   }
 
   /** Paths of the scale subresource; CRDs declare their own (set by the CRD serving). */
@@ -239,8 +255,9 @@ export class ApiServer {
           });
           return;
         }
-        if (this.registry.answeredResource(info.group, info.version, info.resource)) {
-          await this.reviews.handle(res, info, user, await readBody(req), req.headers['content-type']);
+        const answer = this.registry.answeredResource(info.group, info.version, info.resource) && this.answered.get(`${info.group}/${info.resource}`);
+        if (answer) {
+          await answer(req, res, info, user);
           return;
         }
         await this.handler.handle(req, res, url, info, user);

@@ -8,6 +8,9 @@ import { ServiceAccountTokens } from '../apiserver/auth/service-account-tokens.j
 import { ClientCertificateAuthenticator, SERVER_TOKEN_USER, TokenAuthenticator, requestAuthenticator } from '../apiserver/auth/authenticator.js';
 import { AlwaysAllowAuthenticatedAuthorizer } from '../apiserver/auth/authorizer.js';
 import { NamespaceController } from '../controllers/namespace.js';
+import { ControllerManager } from '../controllers/controller-manager.js';
+import type { ControllerOptions } from '../controllers/controller.js';
+import { builtinControllers } from './controllers.js';
 import { builtinStrategies } from '../apiserver/registry/resources/index.js';
 import { createMachineryAdapters } from '../apiserver/machinery-adapters.js';
 
@@ -30,10 +33,16 @@ export interface ControlPlaneOptions {
   nodePortRange?: [number, number];
   logger: Logger;
   now?: () => Date;
+  /** Settings the controllers read (CIDRs, node monitor periods …). */
+  controllerOptions?: ControllerOptions;
+  /** Run no controllers (API server only: tests of the API layer). */
+  disableControllers?: boolean;
 }
 
 export interface ControlPlane {
   apiServer: ApiServer;
+  /** The controllers' shared informers (also used by the scheduler and in-process nodes). */
+  controllers: ControllerManager | undefined;
   /** The port actually listened on (useful with port 0). */
   port: number;
   stop(): Promise<void>;
@@ -113,11 +122,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await crds.start();
   const namespaces = new NamespaceController(server.client, { log: (msg, fields) => log.child('namespace-controller').info(msg, fields) });
   await namespaces.start();
+  let controllers: ControllerManager | undefined;
+  if (!opts.disableControllers) {
+    controllers = new ControllerManager({ client: server.client, registry: builtinControllers(), options: { ...opts.controllerOptions, caPem: opts.certs.serverCa.certPem }, log: log.child('controller-manager') });
+    await controllers.start();
+  }
   server.markReady();
   return {
     apiServer: server,
+    controllers,
     port: address.port,
     async stop() {
+      controllers?.stop();
       namespaces.stop();
       crds.stop();
       await server.close();

@@ -9,7 +9,10 @@ import { loadOrCreateCertificates } from '../pki/certificate-authority.js';
 import { firstServiceIp } from '../pki/service-ip.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { openBackend } from './datastore.js';
-import { startControlPlane } from './control-plane.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { SimCluster } from '../kubelet/sim/sim-cluster.js';
+import { MetricsApi, metricsResources } from '../apiserver/metrics/metrics-api.js';
+import type { Logger } from '../machinery/logger.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -26,6 +29,9 @@ export interface ServerFlags {
   disableAgent?: boolean;
   runtime?: string;
   simNodes: string;
+  simCpu: string;
+  simMemory: string;
+  simPods: string;
   nodeName?: string;
   logLevel: LogLevel;
 }
@@ -71,8 +77,11 @@ export function addServerCommand(program: Command): void {
     .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.43.0.0/16')
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', '10.43.0.10')
     .option('--disable-agent', 'run no node on this machine')
-    .option('--runtime <runtime>', 'containerd | sim')
-    .option('--sim-nodes <n>', 'simulated nodes to run with --runtime sim', '0')
+    .option('--runtime <runtime>', 'sim (containerd arrives with the kubelet)')
+    .option('--sim-nodes <n>', 'simulated nodes with --runtime sim (default 1, named --node-name)', '1')
+    .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
+    .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
+    .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-name <name>', 'name of this machine\'s node', hostname())
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (flags: ServerFlags) => {
@@ -93,6 +102,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [...new Set([advertise, localHost, '127.0.0.1'])], serviceCidr: flags.serviceCidr });
   const token = await serverToken(dataDir, flags.token);
   const backend = await openBackend(dataDir, flags.datastoreEndpoint, log);
+  const runtime = flags.disableAgent ? 'none' : (flags.runtime ?? 'sim');
   const plane = await startControlPlane({
     backend,
     dataDir,
@@ -104,7 +114,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     serviceCIDR: flags.serviceCidr,
     kubernetesServiceIP,
     logger: log,
+    controllerOptions: { clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr },
   });
+  const agent = await startAgentRuntime(runtime, flags, plane, log);
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfig, {
     server: `https://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`,
@@ -113,15 +125,44 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     clientKeyPem: certs.admin.keyPem,
     mode: parseInt(flags.writeKubeconfigMode, 8),
   });
-  if (flags.runtime && flags.runtime !== 'none') log.warn('no node runtime yet: this version runs the control plane only', { runtime: flags.runtime });
   log.info('k8ts server is ready', { apiserver: `https://${localHost}:${port}`, advertise, kubeconfig, datastore: backend.describe, dataDir });
   process.stdout.write(`k8ts server is ready at https://${localHost}:${port}\n  export KUBECONFIG=${kubeconfig}\n`);
   const shutdown = async (signal: string): Promise<void> => {
     log.info('shutting down', { signal });
+    await agent?.close();
     await plane.stop();
     await backend.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/**
+ * The nodes this server runs itself: simulated ones for now (the containerd kubelet comes later),
+ * and the metrics.k8s.io API fed by them.
+ */
+async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
+  if (runtime === 'none') return undefined;
+  if (runtime !== 'sim') {
+    log.warn('only the sim runtime exists in this version; running simulated nodes', { requested: runtime });
+  }
+  const count = Math.max(0, Number(flags.simNodes));
+  const sim = new SimCluster(
+    plane.apiServer.client,
+    {
+      nodes: count,
+      nodeNames: count === 1 && flags.nodeName ? [flags.nodeName] : undefined,
+      cpu: flags.simCpu,
+      memory: flags.simMemory,
+      pods: flags.simPods,
+      log: log.child('sim'),
+    },
+    plane.controllers?.informers,
+  );
+  await sim.start();
+  const metrics = new MetricsApi(sim.metrics);
+  plane.apiServer.serveAnswered(metricsResources, metrics.handle);
+  log.info('simulated nodes are running', { nodes: count });
+  return { close: async () => sim.close() };
 }

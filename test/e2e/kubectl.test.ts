@@ -85,7 +85,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       assert.match(svcIP, /^10\.43\.\d+\.\d+$/);
       const deploy = await c.k(['get', 'deploy', 'api', '-n', 'shop']);
       assert.match(deploy, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-      assert.match(deploy, /^api\s+0\/2\s+0\s+0\s+\d+s$/m);
+      assert.match(deploy, /^api\s+0\/2\s+\d\s+0\s+\d+s$/m);
       const job = JSON.parse(await c.k(['get', 'job', 'once', '-n', 'shop', '-o', 'json'])) as { spec: { template: { metadata: { labels: Record<string, string> } }; backoffLimit: number } };
       assert.equal(job.spec.backoffLimit, 6);
       assert.equal(job.spec.template.metadata.labels['job-name'], 'once');

@@ -280,10 +280,12 @@ export class ResourceHandler {
         patched = applyPatch(this.deps.patcher, contentType, currentPresented!, decodeBody(body, 'application/json', 'patch'), this.deps.schemas.lookup(descriptor.group, info.version, descriptor.kind));
       }
       const obj = this.decodeObject(res, url, served, info, patched);
-      // The patch applies to what we read: make the write conditional on it, unless the patch set its own.
-      const patchedRV = obj.metadata?.resourceVersion;
+      // The patch applies to what we read: the write is conditional on it. A patch that names a
+      // resourceVersion of its own gets its Conflict; others are retried on a fresh read.
+      const readRV = current?.metadata?.resourceVersion;
       obj.metadata ??= {};
-      if (!patchedRV) obj.metadata.resourceVersion = current!.metadata?.resourceVersion;
+      const patchedRV = obj.metadata.resourceVersion && obj.metadata.resourceVersion !== readRV ? obj.metadata.resourceVersion : undefined;
+      if (!patchedRV) obj.metadata.resourceVersion = readRV;
       try {
         const updated = await store.update(ctx.namespace, info.name, obj, ctx, { dryRun: ctx.dryRun, fieldManager: manager, subresource: info.subresource || undefined, applyDone: isApply });
         this.respondObject(res, served, updated, info.version, { kind: 'object', format: 'json' });

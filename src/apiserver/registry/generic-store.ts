@@ -387,9 +387,12 @@ export class GenericStore {
 
     strategy.default?.(obj);
     if (opts.subresource === 'status') {
-      // Only status moves; everything else is the stored object (labels/annotations may move too in Kubernetes' status strategies for some kinds, not generally).
+      // Status moves, and so may labels and annotations (Kubernetes' status strategies reset the
+      // spec, not metadata); a status strategy may keep more of the old object.
       const next: KubeObject = { ...clone(old), status: obj.status };
-      next.metadata = { ...clone(oldMeta) };
+      next.metadata = { ...clone(oldMeta), labels: meta.labels, annotations: meta.annotations };
+      if (next.metadata.labels === undefined) delete next.metadata.labels;
+      if (next.metadata.annotations === undefined) delete next.metadata.annotations;
       strategy.status?.prepareForUpdate?.(next, old, ctx);
       await this.runValidation(strategy.status?.validateUpdate?.(next, old, ctx), next);
       return this.commit(key, next, old, ctx, opts, 'status');
