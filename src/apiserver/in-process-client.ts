@@ -6,6 +6,8 @@ import type { ResourceRegistry, ServedResource } from './resource-registry.js';
 import type { ListOptions } from './registry/generic-store.js';
 import type { KubeObject, RequestContext } from './registry/strategy.js';
 import { finalizeNamespace } from './handlers/subresources/namespace-finalize.js';
+import { bindPod } from './handlers/subresources/binding.js';
+import { evictPod } from './handlers/subresources/eviction.js';
 import { needsConversion } from './handlers/resource-handler.js';
 
 function apiVersionOf(group: string, version: string): string {
@@ -90,8 +92,21 @@ export class InProcessClient implements Client {
     });
   }
 
+  /**
+   * POST. With `query.subresource` (`binding`, `eviction`) the object is that subresource's body
+   * for the pod named by `obj.metadata.name`; a `bindings` create binds the pod too.
+   */
   create(ref: ResourceRef, namespace: string, obj: ApiObject, query: WriteQuery = {}): Promise<ApiObject> {
     return this.call(async () => {
+      if (ref.group === '' && (ref.resource === 'bindings' || (ref.resource === 'pods' && query.subresource))) {
+        const pods = this.served({ group: '', version: 'v1', resource: 'pods' }).store;
+        const name = obj.metadata?.name ?? '';
+        const ctx = this.ctx(namespace, query.dryRun);
+        if (ref.resource === 'bindings' || query.subresource === 'binding') await bindPod(pods, namespace, name, obj as KubeObject, ctx);
+        else if (query.subresource === 'eviction') await evictPod(pods, this.registry.byGroup('policy', 'poddisruptionbudgets')?.store, namespace, name, obj as KubeObject, ctx);
+        else throw new ApiError(404, 'NotFound', `pods/${query.subresource} cannot be created in-process`);
+        return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as ApiObject;
+      }
       const s = this.served(ref);
       const ns = s.descriptor.namespaced ? namespace : '';
       const created = await s.store.create(ns, this.toStorage(s, obj, ref.version), this.ctx(ns, query.dryRun), { dryRun: !!query.dryRun, fieldManager: query.fieldManager ?? 'k8ts' });

@@ -11,6 +11,7 @@ import { NamespaceController } from '../controllers/namespace.js';
 import { ControllerManager } from '../controllers/controller-manager.js';
 import type { ControllerOptions } from '../controllers/controller.js';
 import { builtinControllers } from './controllers.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { builtinStrategies } from '../apiserver/registry/resources/index.js';
 import { createMachineryAdapters } from '../apiserver/machinery-adapters.js';
 
@@ -123,9 +124,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const namespaces = new NamespaceController(server.client, { log: (msg, fields) => log.child('namespace-controller').info(msg, fields) });
   await namespaces.start();
   let controllers: ControllerManager | undefined;
+  let scheduler: Scheduler | undefined;
   if (!opts.disableControllers) {
     controllers = new ControllerManager({ client: server.client, registry: builtinControllers(), options: { ...opts.controllerOptions, caPem: opts.certs.serverCa.certPem }, log: log.child('controller-manager') });
     await controllers.start();
+    const ctx = controllers.context();
+    scheduler = new Scheduler({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder, clock: ctx.clock, log: log.child('scheduler') }, {});
+    await scheduler.start();
   }
   server.markReady();
   return {
@@ -133,6 +138,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllers,
     port: address.port,
     async stop() {
+      await scheduler?.stop();
       controllers?.stop();
       namespaces.stop();
       crds.stop();
