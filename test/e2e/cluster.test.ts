@@ -1,0 +1,87 @@
+/**
+ * The cluster runs itself: `k8ts server --runtime sim --sim-nodes 3`, driven with kubectl as a
+ * user would — nodes, scheduling, Deployments and their rollouts, scheduling failures, top.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, type TestCluster } from '../support/cluster.js';
+
+let c: TestCluster;
+before(async () => {
+  c = await startCluster({ simNodes: 3 });
+});
+after(async () => {
+  await c?.destroy();
+});
+
+async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('three simulated nodes register and are Ready', async () => {
+  const nodes = await eventually('3 Ready nodes', async () => {
+    const out = await c.k(['get', 'nodes', '--no-headers']);
+    return out.trim().split('\n').filter((l) => /\sReady\s/.test(l)).length === 3 && out;
+  });
+  assert.match(nodes, /^sim-0\s+Ready\s+<none>\s+\S+\s+v1\.32\.0/m);
+  const cidrs = await eventually('podCIDRs', async () => {
+    const out = (await c.k(['get', 'nodes', '-o', 'jsonpath={.items[*].spec.podCIDR}'])).trim().split(/\s+/);
+    return out.length === 3 && out.every((x) => /^10\.42\.\d+\.0\/24$/.test(x)) && out;
+  });
+  assert.equal(new Set(cidrs).size, 3);
+});
+
+test('a Deployment rolls out, spreads over nodes, updates, and undoes', async () => {
+  await c.k(['create', 'deployment', 'web', '--image=busybox:1.36', '--replicas=3']);
+  await c.k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  const pods = JSON.parse(await c.k(['get', 'pods', '-l', 'app=web', '-o', 'json'])) as { items: Array<{ spec: { nodeName: string }; status: { phase: string; podIP: string } }> };
+  assert.equal(pods.items.length, 3);
+  assert.ok(pods.items.every((p) => p.status.phase === 'Running' && /^10\.42\./.test(p.status.podIP)));
+  assert.equal(new Set(pods.items.map((p) => p.spec.nodeName)).size, 3, 'spread over the three nodes');
+
+  await c.k(['set', 'image', 'deployment/web', 'busybox=busybox:1.37']);
+  await c.k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  assert.match(await c.k(['rollout', 'history', 'deployment/web']), /^1\s+<none>\n2\s+<none>/m);
+  await c.k(['rollout', 'undo', 'deployment/web']);
+  await c.k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  assert.equal(await c.k(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']), 'busybox:1.36');
+  const deploy = await c.k(['get', 'deploy', 'web']);
+  assert.match(deploy, /^web\s+3\/3\s+3\s+3\s+\d+s$/m);
+
+  await c.k(['scale', 'deployment/web', '--replicas=5']);
+  await c.k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  assert.equal((await c.k(['get', 'pods', '-l', 'app=web', '--no-headers'])).trim().split('\n').length, 5);
+});
+
+test('a pod that fits nowhere stays Pending with a FailedScheduling event that says why', async () => {
+  await c.k(['run', 'huge', '--image=busybox', '--overrides={"spec":{"containers":[{"name":"huge","image":"busybox","resources":{"requests":{"cpu":"100"}}}]}}']);
+  const described = await eventually('FailedScheduling', async () => {
+    const out = await c.k(['describe', 'pod', 'huge']);
+    return out.includes('FailedScheduling') && out;
+  });
+  assert.match(described, /0\/3 nodes are available: 3 Insufficient cpu\./);
+  assert.equal(await c.k(['get', 'pod', 'huge', '-o', 'jsonpath={.status.phase}']), 'Pending');
+  await c.k(['delete', 'pod', 'huge', '--wait=false']);
+});
+
+test('kubectl top shows simulated usage', async () => {
+  const nodes = await eventually('node metrics', async () => {
+    const out = await c.kubectl(['top', 'node']);
+    return out.code === 0 && out.stdout;
+  });
+  assert.match(nodes, /^NAME\s+CPU\(cores\)\s+CPU%?\(?%?\)?\s+MEMORY\(bytes\)/m);
+  assert.match(nodes, /^sim-0\s+\d+m\s+/m);
+  const pods = await c.k(['top', 'pod', '-l', 'app=web']);
+  assert.match(pods, /^web-\S+\s+\d+m\s+\d+Mi$/m);
+});
