@@ -2,11 +2,13 @@ import { ControllerRegistry } from '../controllers/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ReplicationControllerController } from '../controllers/replicationcontroller.js';
 import { DeploymentController } from '../controllers/deployment.js';
+import { NodeIpamController } from '../controllers/node-ipam.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
   return new ControllerRegistry()
     .register('replicaset', ReplicaSetController)
     .register('replicationcontroller', ReplicationControllerController)
-    .register('deployment', DeploymentController);
+    .register('deployment', DeploymentController)
+    .register('node-ipam', NodeIpamController);
 }
