@@ -149,12 +149,13 @@ export class InProcessClient implements Client {
     });
   }
 
-  async serverResources(): Promise<Array<ResourceRef & { namespaced: boolean; verbs: string[] }>> {
+  async serverResources(): Promise<Array<ResourceRef & { namespaced: boolean; verbs: string[]; kind?: string }>> {
     return this.registry.all().map((s) => ({
       group: s.descriptor.group,
       version: s.descriptor.versions[0]!,
       resource: s.descriptor.resource,
       namespaced: s.descriptor.namespaced,
+      kind: s.descriptor.kind,
       verbs: s.descriptor.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
     }));
   }

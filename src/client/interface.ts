@@ -69,7 +69,7 @@ export interface Client {
   /** Streams events until `stop()`; `onClose` is told when the server ends the watch (relist then). */
   watch(ref: ResourceRef, namespace: string, query: ListQuery, onEvent: (e: WatchEventOf) => void, onClose?: (err?: Error) => void): Promise<{ stop(): void }>;
   /** Resources the server serves (for discovery-driven controllers such as namespace deletion). */
-  serverResources(): Promise<Array<ResourceRef & { namespaced: boolean; verbs: string[] }>>;
+  serverResources(): Promise<Array<ResourceRef & { namespaced: boolean; verbs: string[]; kind?: string }>>;
 }
 
 /** Errors carry the HTTP code and Kubernetes reason of the Status the server sent. */

@@ -3,6 +3,8 @@ import { ReplicaSetController } from '../controllers/replicaset.js';
 import { ReplicationControllerController } from '../controllers/replicationcontroller.js';
 import { DeploymentController } from '../controllers/deployment.js';
 import { NodeIpamController } from '../controllers/node-ipam.js';
+import { GarbageCollector } from '../controllers/garbage-collector.js';
+import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
@@ -10,5 +12,8 @@ export function builtinControllers(): ControllerRegistry {
     .register('replicaset', ReplicaSetController)
     .register('replicationcontroller', ReplicationControllerController)
     .register('deployment', DeploymentController)
-    .register('node-ipam', NodeIpamController);
+    .register('node-ipam', NodeIpamController)
+    .register('garbage-collector', GarbageCollector)
+    .register('serviceaccount', ServiceAccountController)
+    .register('root-ca-publisher', RootCAPublisher);
 }

@@ -85,3 +85,34 @@ test('kubectl top shows simulated usage', async () => {
   const pods = await c.k(['top', 'pod', '-l', 'app=web']);
   assert.match(pods, /^web-\S+\s+\d+m\s+\d+Mi\s*$/m);
 });
+
+test('deleting a pod of a ReplicationController brings a new one', async () => {
+  await c.k(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc}\nspec:\n  replicas: 2\n  selector: {app: rc}\n  template:\n    metadata: {labels: {app: rc}}\n    spec: {containers: [{name: c, image: busybox}]}\n' });
+  const first = await eventually('2 running rc pods', async () => {
+    const out = (await c.k(['get', 'pods', '-l', 'app=rc', '--field-selector=status.phase=Running', '-o', 'name'])).trim().split('\n').filter(Boolean);
+    return out.length === 2 && out;
+  });
+  await c.k(['delete', first[0]!, '--wait=false']);
+  await eventually('a replacement pod', async () => {
+    const out = (await c.k(['get', 'pods', '-l', 'app=rc', '--field-selector=status.phase=Running', '-o', 'name'])).trim().split('\n').filter(Boolean);
+    return out.length === 2 && !out.includes(first[0]!) && out;
+  });
+});
+
+test('deleting a Deployment removes its ReplicaSets and pods', async () => {
+  await c.k(['create', 'deployment', 'gone', '--image=busybox', '--replicas=2']);
+  await c.k(['rollout', 'status', 'deployment/gone', '--timeout=60s']);
+  await c.k(['delete', 'deployment', 'gone']);
+  await eventually('ReplicaSets and pods gone', async () => {
+    const rs = (await c.k(['get', 'rs', '-l', 'app=gone', '-o', 'name'])).trim();
+    const pods = (await c.k(['get', 'pods', '-l', 'app=gone', '-o', 'name'])).trim();
+    return rs === '' && pods === '';
+  });
+});
+
+test('a new namespace gets its default ServiceAccount and the root CA ConfigMap', async () => {
+  await c.k(['create', 'namespace', 'fresh']);
+  await eventually('default ServiceAccount', async () => (await c.kubectl(['get', 'serviceaccount', 'default', '-n', 'fresh'])).code === 0);
+  await eventually('kube-root-ca.crt', async () => (await c.k(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}'])).includes('BEGIN CERTIFICATE'));
+  assert.match(await c.k(['create', 'token', 'default', '-n', 'fresh']), /^ey/);
+});

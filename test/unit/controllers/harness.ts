@@ -25,7 +25,7 @@ export async function startHarness(): Promise<Harness> {
   const backend = new MemoryBackend();
   await backend.start();
   const log = createLogger('error');
-  const plane = await startControlPlane({ backend, dataDir: dir, certs, token: 'tok', bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', serviceCIDR: '10.43.0.0/16', kubernetesServiceIP: '10.43.0.1', logger: log });
+  const plane = await startControlPlane({ backend, dataDir: dir, certs, token: 'tok', bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', serviceCIDR: '10.43.0.0/16', kubernetesServiceIP: '10.43.0.1', logger: log, disableControllers: true });
   const client = plane.apiServer.client;
   const informers = new InformerFactory(client);
   const ctx: ControllerContext = { client, informers, recorder: (c) => new ClientEventRecorder(client, c), clock: realClock, log, options: {} };

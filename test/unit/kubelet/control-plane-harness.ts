@@ -32,6 +32,7 @@ export async function startHarness(): Promise<Harness> {
     advertiseAddress: '127.0.0.1',
     serviceCIDR: '10.43.0.0/16',
     kubernetesServiceIP: '10.43.0.1',
+    disableControllers: true,
     logger: createLogger('error'),
   });
   return {

@@ -78,7 +78,7 @@ test('scheduler binds pods, explains failures, reacts to new nodes and preempts'
   const backend = new MemoryBackend();
   await backend.start();
   const log = createLogger(process.env['SCHED_DEBUG'] ? 'debug' : 'error');
-  const plane = await startControlPlane({ backend, dataDir: dir, certs, token: 'tok', bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', serviceCIDR: '10.43.0.0/16', kubernetesServiceIP: '10.43.0.1', logger: log });
+  const plane = await startControlPlane({ backend, dataDir: dir, certs, token: 'tok', bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', serviceCIDR: '10.43.0.0/16', kubernetesServiceIP: '10.43.0.1', logger: log, disableControllers: true });
   const client = plane.apiServer.client;
   const informers = new InformerFactory(client);
   const schedClient = process.env['SCHED_INPROCESS_BINDINGS'] ? client : withHttpBindings(client, plane.port, 'tok', certs.serverCa.certPem);
