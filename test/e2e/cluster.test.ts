@@ -116,3 +116,37 @@ test('a new namespace gets its default ServiceAccount and the root CA ConfigMap'
   await eventually('kube-root-ca.crt', async () => (await c.k(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'jsonpath={.data.ca\\.crt}'])).includes('BEGIN CERTIFICATE'));
   assert.match(await c.k(['create', 'token', 'default', '-n', 'fresh']), /^ey/);
 });
+
+test('nodeSelector, node affinity and taints decide where pods go', async () => {
+  await c.k(['label', 'node', 'sim-1', 'disk=ssd']);
+  await c.k(['taint', 'node', 'sim-2', 'dedicated=infra:NoSchedule']);
+  await c.k(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: on-ssd}\nspec:\n  nodeSelector: {disk: ssd}\n  containers: [{name: c, image: busybox}]\n' });
+  await c.k(['apply', '-f', '-'], {
+    input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: not-ssd}\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms: [{matchExpressions: [{key: disk, operator: DoesNotExist}]}]\n  containers: [{name: c, image: busybox}]\n',
+  });
+  await c.k(['apply', '-f', '-'], {
+    input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: infra}\nspec:\n  nodeSelector: {kubernetes.io/hostname: sim-2}\n  tolerations: [{key: dedicated, operator: Equal, value: infra, effect: NoSchedule}]\n  containers: [{name: c, image: busybox}]\n',
+  });
+  const nodeOf = (pod: string) => eventually(`${pod} scheduled`, async () => (await c.k(['get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}'])) || undefined);
+  assert.equal(await nodeOf('on-ssd'), 'sim-1');
+  assert.equal(await nodeOf('not-ssd'), 'sim-0', 'sim-1 has the label and sim-2 the taint');
+  assert.equal(await nodeOf('infra'), 'sim-2');
+  await c.k(['taint', 'node', 'sim-2', 'dedicated-']);
+  await c.k(['delete', 'pod', 'on-ssd', 'not-ssd', 'infra', '--wait=false']);
+});
+
+test('pause holds a template change until resume', async () => {
+  await c.k(['create', 'deployment', 'held', '--image=busybox:1.36', '--replicas=2']);
+  await c.k(['rollout', 'status', 'deployment/held', '--timeout=60s']);
+  await c.k(['rollout', 'pause', 'deployment/held']);
+  await c.k(['set', 'image', 'deployment/held', 'busybox=busybox:1.37']);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await c.k(['get', 'rs', '-l', 'app=held', '-o', 'name'])).trim().split('\n').length, 1, 'no new ReplicaSet while paused');
+  await c.k(['rollout', 'resume', 'deployment/held']);
+  await c.k(['rollout', 'status', 'deployment/held', '--timeout=60s']);
+  // Old pods terminate gracefully; once gone, every pod runs the new image.
+  await eventually('only new pods', async () => {
+    const images = (await c.k(['get', 'pods', '-l', 'app=held', '-o', 'jsonpath={.items[*].spec.containers[0].image}'])).split(' ');
+    return images.length === 2 && images.every((i) => i === 'busybox:1.37');
+  });
+});
