@@ -4,6 +4,7 @@ import { ReplicationControllerController } from '../controllers/replicationcontr
 import { DeploymentController } from '../controllers/deployment.js';
 import { NodeIpamController } from '../controllers/node-ipam.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
+import { JobController, TTLAfterFinishedController } from '../controllers/job.js';
 import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
@@ -15,5 +16,7 @@ export function builtinControllers(): ControllerRegistry {
     .register('node-ipam', NodeIpamController)
     .register('garbage-collector', GarbageCollector)
     .register('serviceaccount', ServiceAccountController)
-    .register('root-ca-publisher', RootCAPublisher);
+    .register('root-ca-publisher', RootCAPublisher)
+    .register('job', JobController)
+    .register('ttl-after-finished', TTLAfterFinishedController);
 }

@@ -150,3 +150,20 @@ test('pause holds a template change until resume', async () => {
     return images.length === 2 && images.every((i) => i === 'busybox:1.37');
   });
 });
+
+test('a Job with completions 3 and parallelism 2 completes', async () => {
+  await c.k(['apply', '-f', '-'], { input: 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi}\nspec:\n  completions: 3\n  parallelism: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: pi, image: busybox, command: [sh, -c, "echo 3.14"]}]\n' });
+  await c.k(['wait', '--for=condition=Complete', 'job/pi', '--timeout=60s']);
+  const table = await c.k(['get', 'job', 'pi']);
+  assert.match(table, /^pi\s+Complete\s+3\/3\s+\d+s\s+\d+s$/m);
+  const pods = (await c.k(['get', 'pods', '-l', 'job-name=pi', '-o', 'jsonpath={.items[*].status.phase}'])).split(' ');
+  assert.deepEqual(pods, ['Succeeded', 'Succeeded', 'Succeeded']);
+  const described = await c.k(['describe', 'job', 'pi']);
+  assert.match(described, /Pods Statuses:\s+0 Active \(0 Ready\) \/ 3 Succeeded \/ 0 Failed/);
+});
+
+test('a Job that keeps failing stops at its backoffLimit', async () => {
+  await c.k(['apply', '-f', '-'], { input: 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: doomed}\nspec:\n  backoffLimit: 0\n  template:\n    metadata: {annotations: {sim.k8ts.io/exit-code: "1"}}\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox}]\n' });
+  await c.k(['wait', '--for=condition=Failed', 'job/doomed', '--timeout=60s']);
+  assert.match(await c.k(['get', 'job', 'doomed', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}']), /BackoffLimitExceeded/);
+});
