@@ -36,6 +36,8 @@ export interface ControlPlaneOptions {
   now?: () => Date;
   /** Settings the controllers read (CIDRs, node monitor periods …). */
   controllerOptions?: ControllerOptions;
+  /** tolerationSeconds of the not-ready/unreachable tolerations every pod gets (Kubernetes: 300). */
+  defaultTolerationSeconds?: number;
   /** Run no controllers (API server only: tests of the API layer). */
   disableControllers?: boolean;
 }
@@ -101,7 +103,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ownership: machinery.ownership,
     openapi: serveOpenAPI(openapi),
     logger: log.child('apiserver'),
-    admission: [new PodAdmission(() => apiServer?.registry.byGroup('scheduling.k8s.io', 'priorityclasses')?.store)],
+    admission: [new PodAdmission(() => apiServer?.registry.byGroup('scheduling.k8s.io', 'priorityclasses')?.store, opts.defaultTolerationSeconds)],
     now: opts.now,
   });
   const server = apiServer;

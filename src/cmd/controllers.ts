@@ -5,6 +5,7 @@ import { DeploymentController } from '../controllers/deployment.js';
 import { NodeIpamController } from '../controllers/node-ipam.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
 import { JobController, TTLAfterFinishedController } from '../controllers/job.js';
+import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
@@ -18,5 +19,6 @@ export function builtinControllers(): ControllerRegistry {
     .register('serviceaccount', ServiceAccountController)
     .register('root-ca-publisher', RootCAPublisher)
     .register('job', JobController)
-    .register('ttl-after-finished', TTLAfterFinishedController);
+    .register('ttl-after-finished', TTLAfterFinishedController)
+    .register('node-lifecycle', NodeLifecycleController);
 }

@@ -34,6 +34,8 @@ export interface ServerFlags {
   simPods: string;
   nodeName?: string;
   logLevel: LogLevel;
+  nodeMonitorGracePeriod: string;
+  defaultTolerationSeconds: string;
 }
 
 /** The machine's first non-loopback IPv4 address, as k3s picks its node IP. */
@@ -84,6 +86,8 @@ export function addServerCommand(program: Command): void {
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-name <name>', 'name of this machine\'s node', hostname())
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
+    .option('--default-toleration-seconds <seconds>', 'how long pods tolerate not-ready/unreachable nodes by default', '300')
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
     });
@@ -114,7 +118,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     serviceCIDR: flags.serviceCidr,
     kubernetesServiceIP,
     logger: log,
-    controllerOptions: { clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr },
+    controllerOptions: { clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr, nodeMonitorGracePeriodSeconds: Number(flags.nodeMonitorGracePeriod) },
+    defaultTolerationSeconds: Number(flags.defaultTolerationSeconds),
   });
   const agent = await startAgentRuntime(runtime, flags, plane, log);
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');

@@ -8,13 +8,16 @@ import type { KubeObject, RequestContext } from '../registry/strategy.js';
  * volume), DefaultTolerationSeconds, and Priority (from the pod's PriorityClass or the global default).
  */
 export class PodAdmission implements AdmissionHook {
-  constructor(private readonly priorityClasses: () => GenericStore | undefined) {}
+  constructor(
+    private readonly priorityClasses: () => GenericStore | undefined,
+    private readonly tolerationSeconds = 300,
+  ) {}
 
   async admit(op: 'CREATE' | 'UPDATE' | 'DELETE', resource: RegisteredResource, obj: KubeObject, _old: KubeObject | undefined, _ctx: RequestContext, subresource: string): Promise<void> {
     const d = resource.descriptor;
     if (op !== 'CREATE' || d.group !== '' || d.resource !== 'pods' || subresource) return;
     admitPodServiceAccount(obj);
-    defaultTolerations(obj);
+    defaultTolerations(obj, this.tolerationSeconds);
     const spec = (obj.spec ?? {}) as { priorityClassName?: string; priority?: number };
     const store = this.priorityClasses();
     let value = 0;
