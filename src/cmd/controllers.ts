@@ -6,6 +6,7 @@ import { NodeIpamController } from '../controllers/node-ipam.js';
 import { GarbageCollector } from '../controllers/garbage-collector.js';
 import { JobController, TTLAfterFinishedController } from '../controllers/job.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
+import { CronJobController } from '../controllers/cronjob.js';
 import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
@@ -20,5 +21,6 @@ export function builtinControllers(): ControllerRegistry {
     .register('root-ca-publisher', RootCAPublisher)
     .register('job', JobController)
     .register('ttl-after-finished', TTLAfterFinishedController)
-    .register('node-lifecycle', NodeLifecycleController);
+    .register('node-lifecycle', NodeLifecycleController)
+    .register('cronjob', CronJobController);
 }
