@@ -1,5 +1,5 @@
 import { realClock, type Clock } from '../machinery/clock.js';
-import { isNotFound, type ApiObject, type Client } from './interface.js';
+import { isConflict, isNotFound, type ApiObject, type Client } from './interface.js';
 import { refs } from './informer.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -63,10 +63,12 @@ export class ClientEventRecorder implements EventRecorder {
         await this.client.update(refs.events, prior.namespace, { ...current, count: prior.count, lastTimestamp: timestamp(now) });
         return;
       } catch (e) {
-        if (!isNotFound(e)) throw e;
+        // Gone or changed meanwhile: record a fresh Event rather than lose this one.
+        if (!isNotFound(e) && !isConflict(e)) throw e;
       }
     }
-    const name = `${meta.name ?? 'unknown'}.${(now.getTime() * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
+    // client-go names events `<object>.<unix nanoseconds in hex>`; exact BigInt arithmetic keeps the random low digits.
+    const name = `${meta.name ?? 'unknown'}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`;
     const [group, version] = (obj.apiVersion ?? 'v1').includes('/') ? (obj.apiVersion as string).split('/') : ['', obj.apiVersion ?? 'v1'];
     await this.client.create(refs.events, namespace, {
       apiVersion: 'v1',

@@ -1,4 +1,4 @@
-import type { ApiObject, Client, ListQuery, ResourceRef, WatchEventOf } from './interface.js';
+import { ApiError, type ApiObject, type Client, type ListQuery, type ResourceRef, type WatchEventOf } from './interface.js';
 
 /** Reacts to changes of the informer's objects; handlers only enqueue keys, never do work. */
 export interface EventHandler {
@@ -9,6 +9,17 @@ export interface EventHandler {
 
 /** Maps an object to the values it is indexed under (e.g. a pod → its node name). */
 export type IndexFunc = (obj: ApiObject) => string[];
+
+/** Indexes every component may share (one function per name, so informers can be shared). */
+export const indexes = {
+  /** Pods (or any objects) by the uid of their controlling owner. */
+  controllerUid: (o: ApiObject): string[] => {
+    const ref = ((o.metadata?.['ownerReferences'] as Array<{ uid: string; controller?: boolean }> | undefined) ?? []).find((r) => r.controller);
+    return ref ? [ref.uid] : [];
+  },
+  /** Pods by spec.nodeName. */
+  nodeName: (o: ApiObject): string[] => [String((o['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '')],
+} satisfies Record<string, IndexFunc>;
 
 /** `namespace/name`, or `name` for cluster-scoped objects: the key controllers queue. */
 export function keyOf(obj: ApiObject): string {
@@ -44,6 +55,8 @@ export class SharedInformer {
   private synced = false;
   private syncWaiters: Array<() => void> = [];
   private stopWatch: (() => void) | undefined;
+  /** Bumped for every new watch; events and closes of older watches are ignored. */
+  private epoch = 0;
   private stopped = false;
   private started = false;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -63,8 +76,11 @@ export class SharedInformer {
     if (this.synced) for (const o of this.items.values()) h.onAdd?.(o);
   }
 
+  /** Adds a named index; adding the same name again is allowed only with the same function. */
   addIndexer(name: string, fn: IndexFunc): void {
-    if (this.indexers.has(name)) return;
+    const existing = this.indexers.get(name);
+    if (existing === fn) return;
+    if (existing) throw new Error(`index ${name} of ${this.ref.resource} is already defined differently`);
     this.indexers.set(name, fn);
     const index = new Map<string, Set<string>>();
     this.indices.set(name, index);
@@ -109,7 +125,8 @@ export class SharedInformer {
   async start(): Promise<void> {
     if (this.started) return this.waitForSync();
     this.started = true;
-    await this.listAndWatch();
+    await this.restart(true);
+    await this.waitForSync();
     if (this.opts.resyncMs) {
       this.resyncTimer = setInterval(() => {
         for (const o of this.items.values()) for (const h of this.handlers) h.onUpdate?.(o, o);
@@ -120,7 +137,9 @@ export class SharedInformer {
 
   stop(): void {
     this.stopped = true;
+    this.epoch++;
     this.stopWatch?.();
+    this.stopWatch = undefined;
     clearInterval(this.resyncTimer);
   }
 
@@ -131,49 +150,66 @@ export class SharedInformer {
     return q;
   }
 
-  private async listAndWatch(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
+  /**
+   * Drops the current watch and starts a new one (after a relist when asked). Each start gets
+   * an epoch; callbacks of an older watch are ignored, so a broken watch never yields two.
+   */
+  private restart(relist: boolean): Promise<void> {
+    const epoch = ++this.epoch;
+    this.stopWatch?.();
+    this.stopWatch = undefined;
+    return this.listAndWatch(epoch, relist);
+  }
+
+  private async listAndWatch(epoch: number, relist: boolean): Promise<void> {
+    const current = (): boolean => !this.stopped && epoch === this.epoch;
+    for (let attempt = 0; current(); attempt++) {
       try {
-        const list = await this.client.list(this.ref, this.opts.namespace ?? '', this.query());
-        this.replace(list.items);
-        this.lastRV = list.metadata.resourceVersion;
-        await this.watchFrom(this.lastRV);
+        if (relist) {
+          const list = await this.client.list(this.ref, this.opts.namespace ?? '', this.query());
+          if (!current()) return;
+          this.replace(list.items);
+          this.lastRV = list.metadata.resourceVersion;
+        }
+        const w = await this.client.watch(
+          this.ref,
+          this.opts.namespace ?? '',
+          { ...this.query(), resourceVersion: this.lastRV },
+          (e) => {
+            if (epoch === this.epoch && !this.stopped) this.onEvent(e);
+          },
+          (err) => {
+            if (!current()) return;
+            if (err) this.opts.onError?.(err);
+            // Resume from the last seen revision; an expired one (410) means relist.
+            void this.restart(isGone(err));
+          },
+        );
+        if (!current()) {
+          w.stop();
+          return;
+        }
+        this.stopWatch = w.stop;
         return;
       } catch (e) {
         this.opts.onError?.(e);
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(attempt, 8))));
+        // The watch could not resume (410 Expired, or anything else): list afresh next time.
+        relist = true;
+        await new Promise((r) => setTimeout(r, isGone(e) ? 0 : Math.min(30_000, 200 * 2 ** Math.min(attempt, 8))));
       }
     }
   }
 
-  private async watchFrom(rv: string): Promise<void> {
-    const w = await this.client.watch(
-      this.ref,
-      this.opts.namespace ?? '',
-      { ...this.query(), resourceVersion: rv },
-      (e) => this.onEvent(e),
-      (err) => {
-        if (this.stopped) return;
-        this.opts.onError?.(err);
-        this.stopWatch = undefined;
-        // Resume from the last seen revision; relist if that is too old.
-        void this.watchFrom(this.lastRV).catch(() => this.listAndWatch());
-      },
-    );
-    this.stopWatch = w.stop;
-  }
-
   private onEvent(e: WatchEventOf): void {
+    if (e.type === 'ERROR') {
+      // 410 Expired (or any server-side failure) arrives as an ERROR event: relist.
+      this.opts.onError?.(new ApiError(Number(e.object['code'] ?? 500), String(e.object['reason'] ?? 'InternalError'), String(e.object['message'] ?? 'watch failed')));
+      void this.restart(true);
+      return;
+    }
     const rv = e.object.metadata?.resourceVersion;
     if (rv) this.lastRV = rv;
     if (e.type === 'BOOKMARK') return;
-    if (e.type === 'ERROR') {
-      // 410 Expired arrives as an ERROR event: relist.
-      this.stopWatch?.();
-      this.stopWatch = undefined;
-      void this.listAndWatch();
-      return;
-    }
     const key = keyOf(e.object);
     const old = this.items.get(key);
     if (e.type === 'DELETED') {
@@ -232,6 +268,10 @@ export class SharedInformer {
       }
     }
   }
+}
+
+function isGone(e: unknown): boolean {
+  return e instanceof ApiError && e.code === 410;
 }
 
 function addTo(index: Map<string, Set<string>>, value: string, key: string): void {

@@ -18,7 +18,7 @@ export class WorkQueue<T = string> {
   private readonly dirty = new Set<T>();
   private readonly processing = new Set<T>();
   private readonly failures = new Map<T, number>();
-  private readonly waiting = new Map<T, () => void>();
+  private readonly waiting = new Map<T, { at: number; cancel: () => void }>();
   private readonly waiters: Array<(item: T | undefined) => void> = [];
   private shuttingDown = false;
   private readonly clock: Clock;
@@ -45,16 +45,21 @@ export class WorkQueue<T = string> {
     }
   }
 
-  /** Adds the item after `ms` (a later `addAfter` for the same item keeps the earlier time). */
+  /** Adds the item after `ms`; if it is already waiting, the earlier of the two times wins. */
   addAfter(item: T, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(item);
-    if (this.waiting.has(item)) return;
+    const at = this.clock.now().getTime() + ms;
+    const prior = this.waiting.get(item);
+    if (prior) {
+      if (prior.at <= at) return;
+      prior.cancel();
+    }
     const cancel = this.clock.after(ms, () => {
       this.waiting.delete(item);
       this.add(item);
     });
-    this.waiting.set(item, cancel);
+    this.waiting.set(item, { at, cancel });
   }
 
   /** Requeues after the item's backoff: baseDelay × 2^failures, capped. */
@@ -99,7 +104,7 @@ export class WorkQueue<T = string> {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const cancel of this.waiting.values()) cancel();
+    for (const w of this.waiting.values()) w.cancel();
     this.waiting.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }

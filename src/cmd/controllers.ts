@@ -7,6 +7,8 @@ import { GarbageCollector } from '../controllers/garbage-collector.js';
 import { JobController, TTLAfterFinishedController } from '../controllers/job.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { CronJobController } from '../controllers/cronjob.js';
+import { DaemonSetController } from '../controllers/daemonset.js';
+import { StatefulSetController } from '../controllers/statefulset.js';
 import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
@@ -22,5 +24,7 @@ export function builtinControllers(): ControllerRegistry {
     .register('job', JobController)
     .register('ttl-after-finished', TTLAfterFinishedController)
     .register('node-lifecycle', NodeLifecycleController)
-    .register('cronjob', CronJobController);
+    .register('cronjob', CronJobController)
+    .register('daemonset', DaemonSetController)
+    .register('statefulset', StatefulSetController);
 }

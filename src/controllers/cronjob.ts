@@ -1,5 +1,5 @@
-import { refs } from '../client/informer.js';
-import { isNotFound, type ApiObject } from '../client/interface.js';
+import { indexes, refs } from '../client/informer.js';
+import { ApiError, isNotFound, type ApiObject } from '../client/interface.js';
 import { parseCron } from '../machinery/cron.js';
 import { Controller, type ControllerContext } from './controller.js';
 import { controllerRef, newControllerRef } from './pod-control.js';
@@ -54,10 +54,7 @@ export class CronJobController extends Controller {
   setup(): void {
     this.ctx.informers.for(refs.cronjobs).addEventHandler({ onAdd: (c) => this.enqueue(c), onUpdate: (_o, c) => this.enqueue(c) });
     const jobs = this.ctx.informers.for(refs.jobs);
-    jobs.addIndexer('cronjob-uid', (j) => {
-      const ref = controllerRef(j);
-      return ref?.kind === 'CronJob' ? [ref.uid] : [];
-    });
+    jobs.addIndexer('controller-uid', indexes.controllerUid);
     const owner = (j: ApiObject): void => {
       const ref = controllerRef(j);
       if (ref?.kind === 'CronJob' && j.metadata?.namespace) this.queue.add(`${j.metadata.namespace}/${ref.name}`);
@@ -73,7 +70,7 @@ export class CronJobController extends Controller {
     const now = this.ctx.clock.now();
     const recorder = this.ctx.recorder('cronjob-controller');
     const status = structuredClone((cj['status'] ?? {}) as { active?: ObjectReference[]; lastScheduleTime?: string; lastSuccessfulTime?: string });
-    const jobs = this.ctx.informers.for(refs.jobs).byIndex('cronjob-uid', cj.metadata?.uid ?? '');
+    const jobs = this.ctx.informers.for(refs.jobs).byIndex('controller-uid', cj.metadata?.uid ?? '');
 
     // Active jobs and the last success.
     const running = jobs.filter((j) => !finishedType(j) && !j.metadata?.deletionTimestamp);
@@ -163,7 +160,7 @@ export class CronJobController extends Controller {
       return await this.ctx.client.create(refs.jobs, cj.metadata?.namespace ?? '', job);
     } catch (e) {
       // Already created for this time (e.g. after a restart): nothing to do.
-      if (e instanceof Error && /already exists/.test(e.message)) return undefined;
+      if (e instanceof ApiError && e.reason === 'AlreadyExists') return undefined;
       throw e;
     }
   }

@@ -1,4 +1,4 @@
-import { refs } from '../client/informer.js';
+import { indexes, refs } from '../client/informer.js';
 import { isNotFound, type ApiObject } from '../client/interface.js';
 import { Controller, type ControllerContext } from './controller.js';
 
@@ -61,7 +61,7 @@ export class NodeLifecycleController extends Controller {
   setup(): void {
     this.ctx.informers.for(refs.nodes).addEventHandler({ onAdd: (n) => this.enqueue(n), onUpdate: (_o, n) => this.enqueue(n) });
     this.ctx.informers.for(refs.leases);
-    this.ctx.informers.for(refs.pods).addIndexer('nodeName', (p) => [String((p['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '')]);
+    this.ctx.informers.for(refs.pods).addIndexer('nodeName', indexes.nodeName);
     // nodeMonitorPeriod: look at every node every 5 s (or faster with a short grace period).
     const period = Math.max(500, Math.min(5000, this.graceMs / 4));
     const tick = (): void => {

@@ -167,3 +167,43 @@ test('a Job that keeps failing stops at its backoffLimit', async () => {
   await c.k(['wait', '--for=condition=Failed', 'job/doomed', '--timeout=60s']);
   assert.match(await c.k(['get', 'job', 'doomed', '-o', 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}']), /BackoffLimitExceeded/);
 });
+
+test('a DaemonSet runs one pod per node, and none on a node it does not tolerate', async () => {
+  await c.k(['taint', 'node', 'sim-1', 'special=yes:NoSchedule']);
+  await c.k(['apply', '-f', '-'], { input: 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec: {containers: [{name: a, image: busybox}]}\n' });
+  await c.k(['rollout', 'status', 'daemonset/agent', '--timeout=60s']);
+  const nodes = (await c.k(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' ').sort();
+  assert.deepEqual(nodes, ['sim-0', 'sim-2']);
+  assert.match(await c.k(['get', 'ds', 'agent']), /^agent\s+2\s+2\s+2\s+2\s+2\s+<none>\s+\d+s$/m);
+  await c.k(['taint', 'node', 'sim-1', 'special-']);
+  await eventually('a pod on sim-1 too', async () => (await c.k(['get', 'pods', '-l', 'app=agent', '-o', 'jsonpath={.items[*].spec.nodeName}'])).split(' ').length === 3);
+});
+
+test('a StatefulSet creates kafka-0..2 in order behind a headless Service', async () => {
+  await c.k(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Service
+metadata: {name: kafka}
+spec: {clusterIP: None, selector: {app: kafka}, ports: [{port: 9092}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: kafka}
+spec:
+  serviceName: kafka
+  replicas: 3
+  selector: {matchLabels: {app: kafka}}
+  template:
+    metadata: {labels: {app: kafka}}
+    spec: {containers: [{name: kafka, image: busybox}]}
+`,
+  });
+  await c.k(['rollout', 'status', 'statefulset/kafka', '--timeout=60s']);
+  const pods = JSON.parse(await c.k(['get', 'pods', '-l', 'app=kafka', '-o', 'json'])) as { items: Array<{ metadata: { name: string; creationTimestamp: string }; spec: { hostname: string; subdomain: string } }> };
+  const names = pods.items.map((p) => p.metadata.name).sort();
+  assert.deepEqual(names, ['kafka-0', 'kafka-1', 'kafka-2']);
+  assert.ok(pods.items.every((p) => p.spec.hostname === p.metadata.name && p.spec.subdomain === 'kafka'));
+  const created = Object.fromEntries(pods.items.map((p) => [p.metadata.name, p.metadata.creationTimestamp]));
+  assert.ok(created['kafka-0']! <= created['kafka-1']! && created['kafka-1']! <= created['kafka-2']!, 'created in order');
+  assert.equal(await c.k(['get', 'svc', 'kafka', '-o', 'jsonpath={.spec.clusterIP}']), 'None');
+});

@@ -3,7 +3,7 @@
  * `kubectl top` and the HPA). Usage is what the pod's annotations say, per running container.
  */
 import type { ApiObject } from '../../client/interface.js';
-import type { SharedInformer } from '../../client/informer.js';
+import { indexes, type SharedInformer } from '../../client/informer.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
 import { Quantity } from '../../machinery/quantity.js';
 
@@ -21,14 +21,11 @@ export const simAnnotations = {
   stopped: 'sim.k8ts.io/stopped',
 } as const;
 
-/** The index of pods by `spec.nodeName` that sim nodes and the metrics source share. */
-export const NODE_NAME_INDEX = 'spec.nodeName';
+/** The index of pods by `spec.nodeName` that sim nodes, the metrics source and controllers share. */
+export const NODE_NAME_INDEX = 'nodeName';
 
 export function indexPodsByNode(pods: SharedInformer): void {
-  pods.addIndexer(NODE_NAME_INDEX, (o) => {
-    const n = (o['spec'] as { nodeName?: string } | undefined)?.nodeName;
-    return n ? [n] : [];
-  });
+  pods.addIndexer(NODE_NAME_INDEX, indexes.nodeName);
 }
 
 /** Usage of one container: CPU in nanocores, memory in bytes. */

@@ -14,7 +14,7 @@ import { realClock, type Clock } from '../../machinery/clock.js';
 import { deepEqual } from '../../machinery/json-value.js';
 import { NodeStatusReporter, rfc3339, type NodeResources, type NodeStatusOptions } from '../node-status.js';
 import { PodIPAllocator } from './pod-ip-allocator.js';
-import { SIM_INSTANCE_TYPE, simAnnotations, indexPodsByNode } from './sim-metrics.js';
+import { NODE_NAME_INDEX, SIM_INSTANCE_TYPE, simAnnotations, indexPodsByNode } from './sim-metrics.js';
 
 /** How long the simulated steps take. */
 export interface SimTimings {
@@ -256,7 +256,7 @@ export class SimNode {
     } else {
       const node = this.nodes.get('', this.name) ?? this.reporter.lastNode;
       if (node) this.nodeChanged(node);
-      for (const p of this.pods.byIndex('spec.nodeName', this.name)) this.podChanged(p);
+      for (const p of this.pods.byIndex(NODE_NAME_INDEX, this.name)) this.podChanged(p);
     }
     const workers = this.opts.workers ?? 2;
     for (let i = 0; i < workers; i++) void this.worker();
@@ -274,7 +274,7 @@ export class SimNode {
     if (!this.stoppedBy || this.closed) return;
     this.stoppedBy = undefined;
     await this.reporter.start();
-    for (const p of this.pods.byIndex('spec.nodeName', this.name)) this.queue.add(keyOf(p));
+    for (const p of this.pods.byIndex(NODE_NAME_INDEX, this.name)) this.queue.add(keyOf(p));
   }
 
   /** Ends this node's work for good (the Node object stays). */
@@ -324,7 +324,7 @@ export class SimNode {
         if (run.ip && !run.ipReleased && !this.allocator.reserve(run.uid, run.ip)) run.ip = undefined;
         this.queue.add(key);
       }
-      for (const p of this.pods.byIndex('spec.nodeName', this.name)) this.queue.add(keyOf(p));
+      for (const p of this.pods.byIndex(NODE_NAME_INDEX, this.name)) this.queue.add(keyOf(p));
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { Status, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
-import { nodeSelectorTermMatches, podMatchesNodeSelectorAndAffinity } from '../node-selector.js';
+import { nodeSelectorTermMatches, podMatchesNodeSelectorAndAffinity } from '../../machinery/node-selector.js';
 import { normalize } from './taint-toleration.js';
 
 export const errReasonNodeAffinity = "node(s) didn't match Pod's node affinity/selector";

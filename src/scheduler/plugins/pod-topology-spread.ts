@@ -1,7 +1,7 @@
 import type { Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { selectorFromLabelSelector, type LabelSelector, type Selector } from '../../machinery/labels.js';
 import { Status, maxNodeScore, type CycleState, type FilterPlugin, type NodeInfo, type PodInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.js';
-import { podMatchesNodeSelectorAndAffinity } from '../node-selector.js';
+import { podMatchesNodeSelectorAndAffinity } from '../../machinery/node-selector.js';
 import { toleratesTaint } from './taint-toleration.js';
 
 export const errReasonTopologySpread = "node(s) didn't match pod topology spread constraints";

@@ -5,7 +5,7 @@ import { refs, type SharedInformer } from '../../client/informer.js';
 import type { Clock } from '../../machinery/clock.js';
 import { Quantity } from '../../machinery/quantity.js';
 import { Status, type CycleState, type FilterPlugin, type NodeInfo, type PreBindPlugin, type PreFilterPlugin, type ReservePlugin } from '../framework.js';
-import { nodeSelectorMatches, nodeSelectorTermMatches } from '../node-selector.js';
+import { nodeSelectorMatches, nodeSelectorTermMatches } from '../../machinery/node-selector.js';
 
 export const errReasonVolumeNodeConflict = 'node(s) had volume node affinity conflict';
 export const errReasonBindConflict = "node(s) didn't find available persistent volumes to bind";
