@@ -12,6 +12,9 @@ import { ControllerManager } from '../controllers/controller-manager.js';
 import type { ControllerOptions } from '../controllers/controller.js';
 import { builtinControllers } from './controllers.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { LeaderElector } from '../client/leader-election.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { builtinStrategies } from '../apiserver/registry/resources/index.js';
 import { createMachineryAdapters } from '../apiserver/machinery-adapters.js';
 
@@ -125,23 +128,56 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await crds.start();
   const namespaces = new NamespaceController(server.client, { log: (msg, fields) => log.child('namespace-controller').info(msg, fields) });
   await namespaces.start();
+  // Controllers and scheduler run only on the server holding the lease, so a second server on
+  // the same etcd stands by and takes over when the leader stops.
   let controllers: ControllerManager | undefined;
   let scheduler: Scheduler | undefined;
-  if (!opts.disableControllers) {
+  let elector: LeaderElector | undefined;
+  const startLeading = async (): Promise<void> => {
     controllers = new ControllerManager({ client: server.client, registry: builtinControllers(), options: { ...opts.controllerOptions, caPem: opts.certs.serverCa.certPem }, log: log.child('controller-manager') });
     await controllers.start();
     const ctx = controllers.context();
     scheduler = new Scheduler({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder, clock: ctx.clock, log: log.child('scheduler') }, {});
     await scheduler.start();
+    log.info('leading: controllers and scheduler started', { identity });
+  };
+  const stopLeading = async (): Promise<void> => {
+    await scheduler?.stop();
+    controllers?.stop();
+    scheduler = undefined;
+    controllers = undefined;
+  };
+  const identity = `${hostname()}_${randomUUID()}`;
+  if (!opts.disableControllers) {
+    let leading!: () => void;
+    const firstTerm = new Promise<void>((resolve) => (leading = resolve));
+    elector = new LeaderElector({
+      client: server.client,
+      namespace: 'kube-system',
+      name: 'k8ts-controller-manager',
+      identity,
+      onStartedLeading: () => {
+        void startLeading().then(leading, (e: unknown) => log.error('controllers failed to start', { error: String(e) }));
+      },
+      onStoppedLeading: () => {
+        log.warn('lost the controller lease; standing by', { identity });
+        void stopLeading();
+      },
+    });
+    void elector.run();
+    // A lone server leads at once; with another leader alive, serve the API and stand by.
+    await Promise.race([firstTerm, new Promise((r) => setTimeout(r, 3000).unref())]);
   }
   server.markReady();
   return {
     apiServer: server,
-    controllers,
+    get controllers() {
+      return controllers;
+    },
     port: address.port,
     async stop() {
-      await scheduler?.stop();
-      controllers?.stop();
+      await elector?.stop();
+      await stopLeading();
       namespaces.stop();
       crds.stop();
       await server.close();

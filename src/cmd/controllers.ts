@@ -9,7 +9,8 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
-import { RootCAPublisher, ServiceAccountController } from '../controllers/serviceaccount.js';
+import { ServiceAccountController } from '../controllers/serviceaccount.js';
+import { RootCAPublisher } from '../controllers/root-ca-publisher.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {

@@ -163,7 +163,6 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       pods: flags.simPods,
       log: log.child('sim'),
     },
-    plane.controllers?.informers,
   );
   await sim.start();
   const metrics = new MetricsApi(sim.metrics);

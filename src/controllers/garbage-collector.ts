@@ -205,7 +205,10 @@ export class GarbageCollector extends Controller {
       });
       if (!fresh) continue;
       const ownerReferences = ownersOf(fresh).filter((o) => o.uid !== uid);
-      await this.ctx.client.update(r, fresh.metadata?.namespace ?? '', { ...fresh, metadata: { ...fresh.metadata, ownerReferences } });
+      const metadata: ApiObject['metadata'] = { ...fresh.metadata, ownerReferences };
+      // As in Kubernetes, an object left with no owners has no ownerReferences field at all.
+      if (!ownerReferences.length) delete metadata['ownerReferences'];
+      await this.ctx.client.update(r, fresh.metadata?.namespace ?? '', { ...fresh, metadata });
     }
     await this.removeFinalizer(resource, owner, 'orphan').catch((e: unknown) => {
       if (!isNotFound(e)) throw e;

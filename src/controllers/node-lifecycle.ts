@@ -95,6 +95,7 @@ export class NodeLifecycleController extends Controller {
     const readyNow = ((current['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
     const wanted = readyNow?.status === 'Unknown' ? unreachableTaintKey : readyNow?.status === 'False' ? notReadyTaintKey : undefined;
     current = await this.setTaints(current, wanted, now);
+    if (readyNow && readyNow.status !== 'True') await this.markPodsNotReady(name, now);
     await this.evictPods(current, now);
     if (wanted) this.queue.addAfter(name, 1000);
   }
@@ -129,6 +130,29 @@ export class NodeLifecycleController extends Controller {
     } catch (e) {
       if (isNotFound(e)) return node;
       throw e;
+    }
+  }
+
+  /** A node that is not Ready cannot vouch for its pods: their Ready condition becomes False (Services drop them). */
+  private async markPodsNotReady(nodeName: string, now: Date): Promise<void> {
+    for (const pod of this.ctx.informers.for(refs.pods).byIndex('nodeName', nodeName)) {
+      const conditions = ((pod['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+      if (!conditions.some((c) => c.type === 'Ready' && c.status !== 'False')) continue;
+      try {
+        const fresh = await this.ctx.client.get(refs.pods, pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+        const status = structuredClone((fresh['status'] ?? {}) as { conditions?: Condition[] });
+        let changed = false;
+        status.conditions = (status.conditions ?? []).map((c) => {
+          if (c.type !== 'Ready' || c.status === 'False') return c;
+          changed = true;
+          return { ...c, status: 'False', lastTransitionTime: rfc3339(now) };
+        });
+        if (!changed) continue;
+        await this.ctx.client.update(refs.pods, fresh.metadata?.namespace ?? '', { ...fresh, status }, { subresource: 'status' });
+        this.ctx.recorder('node-controller').event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     }
   }
 
