@@ -22,6 +22,9 @@ import { OpenAPIPublisher } from '../apiserver/openapi/publish.js';
 import { kubernetesVersion } from '../apiserver/version.js';
 import { CustomResourceServing } from '../apiserver/crd/custom-resource-serving.js';
 import { PodAdmission } from '../apiserver/admission/pod-admission.js';
+import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
+import { DefaultStorageClass } from '../apiserver/admission/default-storage-class.js';
+import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/resource-quota.js';
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
 
 export interface ControlPlaneOptions {
@@ -88,6 +91,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       ),
   });
   schemas.onCustomChange(() => openapi.setCustomResources(schemas.customSchemas()));
+  const lookup = (group: string, resource: string, ns: string): ReturnType<ReturnType<typeof registryLookup>> =>
+    apiServer ? registryLookup(apiServer.registry)(group, resource, ns) : Promise.resolve([]);
   apiServer = new ApiServer({
     backend: opts.backend,
     tls: { cert: opts.certs.serving.certPem, key: opts.certs.serving.keyPem, clientCA: opts.certs.clientCa.certPem },
@@ -106,7 +111,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ownership: machinery.ownership,
     openapi: serveOpenAPI(openapi),
     logger: log.child('apiserver'),
-    admission: [new PodAdmission(() => apiServer?.registry.byGroup('scheduling.k8s.io', 'priorityclasses')?.store, opts.defaultTolerationSeconds)],
+    admission: [
+      new PodAdmission(() => apiServer?.registry.byGroup('scheduling.k8s.io', 'priorityclasses')?.store, opts.defaultTolerationSeconds),
+      // As Kubernetes orders them: LimitRanger defaults resources before ResourceQuota counts them.
+      new LimitRanger((ns) => lookup('', 'limitranges', ns)),
+      new DefaultStorageClass(() => lookup('storage.k8s.io', 'storageclasses', '')),
+      new ResourceQuotaAdmission(lookup, opts.now),
+    ],
     now: opts.now,
   });
   const server = apiServer;
@@ -134,7 +145,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let scheduler: Scheduler | undefined;
   let elector: LeaderElector | undefined;
   const startLeading = async (): Promise<void> => {
-    controllers = new ControllerManager({ client: server.client, registry: builtinControllers(), options: { ...opts.controllerOptions, caPem: opts.certs.serverCa.certPem }, log: log.child('controller-manager') });
+    controllers = new ControllerManager({ client: server.client, registry: builtinControllers(), options: { storageDir: join(opts.dataDir, 'storage'), ...opts.controllerOptions, caPem: opts.certs.serverCa.certPem }, log: log.child('controller-manager') });
     await controllers.start();
     const ctx = controllers.context();
     scheduler = new Scheduler({ client: ctx.client, informers: ctx.informers, recorder: ctx.recorder, clock: ctx.clock, log: log.child('scheduler') }, {});

@@ -9,6 +9,10 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { CronJobController } from '../controllers/cronjob.js';
 import { DaemonSetController } from '../controllers/daemonset.js';
 import { StatefulSetController } from '../controllers/statefulset.js';
+import { PersistentVolumeBinder } from '../controllers/persistent-volume-binder.js';
+import { LocalPathProvisioner } from '../controllers/local-path-provisioner.js';
+import { ResourceQuotaController } from '../controllers/resource-quota.js';
+import { DisruptionController } from '../controllers/disruption.js';
 import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import { RootCAPublisher } from '../controllers/root-ca-publisher.js';
 
@@ -27,5 +31,9 @@ export function builtinControllers(): ControllerRegistry {
     .register('node-lifecycle', NodeLifecycleController)
     .register('cronjob', CronJobController)
     .register('daemonset', DaemonSetController)
-    .register('statefulset', StatefulSetController);
+    .register('statefulset', StatefulSetController)
+    .register('persistent-volume-binder', PersistentVolumeBinder)
+    .register('local-path-provisioner', LocalPathProvisioner)
+    .register('resource-quota', ResourceQuotaController)
+    .register('disruption', DisruptionController);
 }

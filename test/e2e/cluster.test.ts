@@ -207,3 +207,37 @@ spec:
   assert.ok(created['kafka-0']! <= created['kafka-1']! && created['kafka-1']! <= created['kafka-2']!, 'created in order');
   assert.equal(await c.k(['get', 'svc', 'kafka', '-o', 'jsonpath={.spec.clusterIP}']), 'None');
 });
+
+test('a quota of 2 pods refuses the third', async () => {
+  await c.k(['create', 'namespace', 'capped']);
+  await c.k(['create', 'quota', 'two', '-n', 'capped', '--hard=pods=2']);
+  await c.k(['run', 'p1', '-n', 'capped', '--image=busybox']);
+  await c.k(['run', 'p2', '-n', 'capped', '--image=busybox']);
+  const third = await c.kubectl(['run', 'p3', '-n', 'capped', '--image=busybox']);
+  assert.notEqual(third.code, 0);
+  assert.match(third.stderr, /pods "p3" is forbidden: exceeded quota: two, requested: pods=1, used: pods=2, limited: pods=2/);
+  await eventually('quota status', async () => (await c.k(['get', 'quota', 'two', '-n', 'capped', '-o', 'jsonpath={.status.used.pods}'])) === '2');
+});
+
+test('a PVC binds to a fitting PV and one too large stays Pending', async () => {
+  await c.k(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-small}
+spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName: manual, hostPath: {path: /tmp/pv-small}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: fits}
+spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 500Mi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: too-big}
+spec: {accessModes: [ReadWriteOnce], storageClassName: manual, resources: {requests: {storage: 100Gi}}}
+`,
+  });
+  await eventually('fits Bound', async () => (await c.k(['get', 'pvc', 'fits', '-o', 'jsonpath={.status.phase}'])) === 'Bound');
+  assert.equal(await c.k(['get', 'pvc', 'fits', '-o', 'jsonpath={.spec.volumeName}']), 'pv-small');
+  assert.equal(await c.k(['get', 'pvc', 'too-big', '-o', 'jsonpath={.status.phase}']), 'Pending');
+});
