@@ -10,6 +10,7 @@ import { ApiError, isNotFound, type ApiObject, type Client } from '../client/int
 import { deepClone, deepEqual } from '../machinery/json-value.js';
 import { fnv32a, safeEncodeString } from './deployment-util.js';
 import { asApiObject, newControllerRef } from './pod-control.js';
+import { canonicalJson } from '../machinery/json-value.js';
 
 /** The label (on pods and revisions) naming the revision a pod was made from. */
 export const controllerRevisionHashLabel = 'controller-revision-hash';
@@ -26,16 +27,6 @@ export function templateOfRevision(rev: ControllerRevision): PodTemplateSpec {
   return t as PodTemplateSpec;
 }
 
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /** FNV-32a of the data (plus the collision count), safe-encoded (HashControllerRevision). */
 export function hashRevisionData(data: unknown, collisionCount?: number): string {

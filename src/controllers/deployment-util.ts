@@ -6,6 +6,7 @@ import type { Deployment, DeploymentCondition, DeploymentStatus } from 'kubernet
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { deepClone, deepEqual } from '../machinery/json-value.js';
+import { canonicalJson } from '../machinery/json-value.js';
 
 export const podTemplateHashLabel = 'pod-template-hash';
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
@@ -53,17 +54,6 @@ export function safeEncodeString(s: string): string {
   return out;
 }
 
-/** JSON with object keys sorted, so equal templates hash equally whatever their key order. */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /**
  * The pod-template-hash (Kubernetes' controller.ComputeHash): FNV-32a of the template, then the

@@ -10,37 +10,13 @@ import { parseFieldSelector } from '../../machinery/fields.js';
 import { Quantity } from '../../machinery/quantity.js';
 import { StatusError, badRequest, methodNotAllowed, notFound } from '../../machinery/status-error.js';
 import type { RequestInfo } from '../request-info.js';
+import type { NodeUsageSample, PodUsageSample } from '../../api/usage-samples.js';
+
+export type { ContainerUsageSample, NodeUsageSample, PodUsageSample } from '../../api/usage-samples.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_VERSION = 'v1beta1';
 const groupVersion = `${METRICS_GROUP}/${METRICS_VERSION}`;
-
-/** Usage of one container: CPU in nanocores, memory in bytes. */
-export interface ContainerUsageSample {
-  name: string;
-  cpuNanoCores: number;
-  memoryBytes: number;
-}
-
-/** What a node uses, sampled at `timestamp` over `windowSeconds`. */
-export interface NodeUsageSample {
-  name: string;
-  labels: Record<string, string>;
-  cpuNanoCores: number;
-  memoryBytes: number;
-  timestamp: Date;
-  windowSeconds: number;
-}
-
-/** What a pod's containers use. */
-export interface PodUsageSample {
-  namespace: string;
-  name: string;
-  labels: Record<string, string>;
-  containers: ContainerUsageSample[];
-  timestamp: Date;
-  windowSeconds: number;
-}
 
 /**
  * Where usage comes from (the sim runtime's `SimMetricsSource`, the kubelet's stats later).

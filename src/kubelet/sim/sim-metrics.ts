@@ -6,6 +6,7 @@ import type { ApiObject } from '../../client/interface.js';
 import { indexes, type SharedInformer } from '../../client/informer.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
 import { Quantity } from '../../machinery/quantity.js';
+import type { ContainerUsageSample, NodeUsageSample, PodUsageSample } from '../../api/usage-samples.js';
 
 /** Annotations that steer the simulation of a pod (or, for `stopped`, of a Node). */
 export const simAnnotations = {
@@ -29,11 +30,7 @@ export function indexPodsByNode(pods: SharedInformer): void {
 }
 
 /** Usage of one container: CPU in nanocores, memory in bytes. */
-export interface ContainerUsage {
-  name: string;
-  cpuNanoCores: number;
-  memoryBytes: number;
-}
+export type ContainerUsage = ContainerUsageSample;
 
 export const DEFAULT_CONTAINER_CPU = '1m';
 export const DEFAULT_CONTAINER_MEMORY = '4Mi';
@@ -63,26 +60,6 @@ export function usageOf(pod: ApiObject): ContainerUsage[] {
     if (cs.name && cs.state?.running) out.push({ name: cs.name, cpuNanoCores: cpu, memoryBytes: memory });
   }
   return out;
-}
-
-/** A node's usage sample, as the metrics API presents it. */
-export interface NodeUsageSample {
-  name: string;
-  labels: Record<string, string>;
-  cpuNanoCores: number;
-  memoryBytes: number;
-  timestamp: Date;
-  windowSeconds: number;
-}
-
-/** A pod's usage sample: one entry per running container. */
-export interface PodUsageSample {
-  namespace: string;
-  name: string;
-  labels: Record<string, string>;
-  containers: ContainerUsage[];
-  timestamp: Date;
-  windowSeconds: number;
 }
 
 export interface SimMetricsOptions {
