@@ -15,6 +15,8 @@ import { ResourceQuotaController } from '../controllers/resource-quota.js';
 import { DisruptionController } from '../controllers/disruption.js';
 import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import { RootCAPublisher } from '../controllers/root-ca-publisher.js';
+import { EndpointsController } from '../controllers/endpoints.js';
+import { EndpointSliceController } from '../controllers/endpointslice.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
@@ -35,5 +37,7 @@ export function builtinControllers(): ControllerRegistry {
     .register('persistent-volume-binder', PersistentVolumeBinder)
     .register('local-path-provisioner', LocalPathProvisioner)
     .register('resource-quota', ResourceQuotaController)
-    .register('disruption', DisruptionController);
+    .register('disruption', DisruptionController)
+    .register('endpoints', EndpointsController)
+    .register('endpointslice', EndpointSliceController);
 }

@@ -72,6 +72,9 @@ export abstract class Controller {
       } finally {
         this.queue.done(key);
       }
+      // In-process writes can complete without I/O, so a busy queue would otherwise run as one
+      // endless chain of microtasks and starve timers, sockets and every other component.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

@@ -94,7 +94,8 @@ export function lastChangeTriggerTime(svc: Service, pods: Pod[]): string | undef
     latest = Math.max(latest, Date.parse(ready?.lastTransitionTime ?? '') || 0);
     if (pod.metadata?.deletionTimestamp) latest = Math.max(latest, Date.parse(pod.metadata.deletionTimestamp) || 0);
   }
-  return latest ? new Date(latest).toISOString() : undefined;
+  // RFC 3339 as Go prints it: no fraction when it is zero (all these times have whole seconds).
+  return latest ? new Date(latest).toISOString().replace('.000Z', 'Z') : undefined;
 }
 
 /** Labels of objects derived from a Service: its own, plus `service.kubernetes.io/headless` for headless ones. */

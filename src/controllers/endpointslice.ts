@@ -29,8 +29,16 @@ function familyOf(ip: string): AddressType {
   return ip.includes(':') ? 'IPv6' : 'IPv4';
 }
 
+/**
+ * Slice ports as the API stores them (name "" and protocol written out, as Kubernetes' controller
+ * writes them), so what we compute compares equal to what we read back.
+ */
+function slicePorts(ports: EndpointPort[]): EndpointPort[] {
+  return ports.map((p) => ({ ...p, name: p.name ?? '', protocol: p.protocol ?? 'TCP' }));
+}
+
 function portsKey(addressType: string, ports: EndpointPort[] | undefined): string {
-  const sorted = [...(ports ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (a.port ?? 0) - (b.port ?? 0));
+  const sorted = slicePorts(ports ?? []).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (a.port ?? 0) - (b.port ?? 0));
   return `${addressType}|${JSON.stringify(sorted)}`;
 }
 
@@ -161,7 +169,7 @@ export class EndpointSliceController extends Controller {
     const servicePorts = svc.spec?.ports ?? [];
     for (const pod of selectedPods(this.ctx.informers.for(refs.pods), svc)) {
       if (!shouldPodBeInEndpoints(pod, true)) continue;
-      const ports = endpointPorts(pod, svc);
+      const ports = slicePorts(endpointPorts(pod, svc));
       if (servicePorts.length && !ports.length) continue;
       let any = false;
       for (const family of families) {

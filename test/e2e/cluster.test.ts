@@ -206,6 +206,34 @@ spec:
   const created = Object.fromEntries(pods.items.map((p) => [p.metadata.name, p.metadata.creationTimestamp]));
   assert.ok(created['kafka-0']! <= created['kafka-1']! && created['kafka-1']! <= created['kafka-2']!, 'created in order');
   assert.equal(await c.k(['get', 'svc', 'kafka', '-o', 'jsonpath={.spec.clusterIP}']), 'None');
+  // The headless Service's endpoints name each pod by its stable hostname (what DNS will serve).
+  const hostnames = await eventually('kafka endpoints with hostnames', async () => {
+    const out = (await c.k(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=kafka', '-o', 'jsonpath={.items[*].endpoints[*].hostname}'])).trim();
+    return out.split(/\s+/).length === 3 && out;
+  });
+  assert.deepEqual(hostnames.split(/\s+/).sort(), ['kafka-0', 'kafka-1', 'kafka-2']);
+  assert.match(await c.k(['get', 'endpoints', 'kafka']), /^kafka\s+(10\.42\.\d+\.\d+:9092,?){3}\s/m);
+});
+
+test('a Service\'s Endpoints and EndpointSlices follow its ready pods as they scale', async () => {
+  await c.k(['create', 'deployment', 'echo', '--image=busybox', '--replicas=2', '--port=8080']);
+  await c.k(['expose', 'deployment', 'echo', '--port=80', '--target-port=8080']);
+  await c.k(['rollout', 'status', 'deployment/echo', '--timeout=60s']);
+  const podIPs = async (): Promise<string[]> => (await c.k(['get', 'pods', '-l', 'app=echo', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}'])).trim().split(/\s+/).filter(Boolean).sort();
+  const sliceIPs = async (): Promise<string[]> => (await c.k(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=echo', '-o', 'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}'])).trim().split(/\s+/).filter(Boolean).sort();
+  const endpointIPs = async (): Promise<string[]> => (await c.k(['get', 'endpoints', 'echo', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).trim().split(/\s+/).filter(Boolean).sort();
+  for (const replicas of [2, 5, 1]) {
+    if (replicas !== 2) {
+      await c.k(['scale', 'deployment/echo', `--replicas=${replicas}`]);
+      await c.k(['rollout', 'status', 'deployment/echo', '--timeout=60s']);
+    }
+    await eventually(`endpoints of ${replicas} pods`, async () => {
+      const want = await podIPs();
+      if (want.length !== replicas) return false;
+      return JSON.stringify(await sliceIPs()) === JSON.stringify(want) && JSON.stringify(await endpointIPs()) === JSON.stringify(want);
+    });
+  }
+  assert.match(await c.k(['get', 'endpoints', 'echo']), /^echo\s+10\.42\.\d+\.\d+:8080\s/m);
 });
 
 test('a quota of 2 pods refuses the third', async () => {

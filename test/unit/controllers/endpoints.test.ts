@@ -40,6 +40,10 @@ async function setStatus(client: Client, name: string, ip: string, ready: boolea
   await client.update(refs.pods, 'default', { ...fresh, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now }] } }, { subresource: 'status' });
 }
 
+async function service(client: Client, metadata: ApiObject['metadata'], spec: Record<string, unknown>): Promise<void> {
+  await client.create(refs.services, 'default', { apiVersion: 'v1', kind: 'Service', metadata, spec });
+}
+
 async function slicesOf(client: Client, svc: string): Promise<Slice[]> {
   return (await client.list(refs.endpointslices, 'default', { labelSelector: `kubernetes.io/service-name=${svc}` })).items as unknown as Slice[];
 }
@@ -48,12 +52,7 @@ test('Endpoints and EndpointSlices follow pod readiness and resolve named target
   const h = await startHarness();
   try {
     await h.start(EndpointsController, EndpointSliceController);
-    await h.client.create(refs.services, 'default', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'web', labels: { tier: 'front' } },
-      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http-alt' }, { name: 'metrics', port: 9000, targetPort: 9090 }] },
-    });
+    await service(h.client, { name: 'web', labels: { tier: 'front' } }, { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http-alt' }, { name: 'metrics', port: 9000, targetPort: 9090 }] });
     await pod(h.client, 'ready-1', { ip: '10.42.0.5', ready: true, hostname: 'r1' });
     await pod(h.client, 'unready-1', { ip: '10.42.0.6', ready: false });
     await pod(h.client, 'no-ip');
@@ -155,12 +154,7 @@ test('publishNotReadyAddresses, the per-slice limit and a headless Service witho
   try {
     h.ctx.options = { maxEndpointsPerSlice: 2 };
     await h.start(EndpointsController, EndpointSliceController);
-    await h.client.create(refs.services, 'default', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'web' },
-      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'web' } },
-    });
+    await service(h.client, { name: 'web' }, { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'web' } });
     for (let i = 1; i <= 5; i++) await pod(h.client, `p${i}`, { ip: `10.42.1.${i}`, ready: i === 1 });
     const ep = await eventually(async () => {
       const e = await h.client.get(refs.endpoints, 'default', 'web');
@@ -196,6 +190,29 @@ test('publishNotReadyAddresses, the per-slice limit and a headless Service witho
       const all = await slicesOf(h.client, 'web');
       return all.length === 1 && (all[0]!.endpoints ?? []).length === 0;
     }, 'one placeholder slice');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a Service with one unnamed port (as `kubectl expose` makes) gets one slice that is not rewritten', async () => {
+  const h = await startHarness();
+  try {
+    await h.start(EndpointsController, EndpointSliceController);
+    await service(h.client, { name: 'web' }, { selector: { app: 'web' }, ports: [{ port: 8080, targetPort: 9090 }] });
+    await pod(h.client, 'p1', { ip: '10.42.2.1', ready: true });
+    await pod(h.client, 'p2', { ip: '10.42.2.2', ready: true });
+    const revisions = async (): Promise<string[]> =>
+      (await slicesOf(h.client, 'web')).map((s) => `${s.metadata.name}@${String((s.metadata as { resourceVersion?: string }).resourceVersion)}`);
+    const slices = await eventually(async () => {
+      const all = await slicesOf(h.client, 'web');
+      return all.length === 1 && (all[0]!.endpoints ?? []).length === 2 ? all : undefined;
+    }, 'one slice with both pods');
+    // Kubernetes writes the empty port name out; the controller must compare against that.
+    assert.deepEqual(slices[0]!.ports, [{ name: '', port: 9090, protocol: 'TCP' }]);
+    const before = await revisions();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await revisions(), before);
   } finally {
     await h.stop();
   }
