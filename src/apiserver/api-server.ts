@@ -27,7 +27,7 @@ import { forbidden, type Authorizer } from './auth/authorizer.js';
 import type { ServiceAccountTokens } from './auth/service-account-tokens.js';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.js';
 import { SchemaIndex } from './schema-index.js';
-import { InProcessClient } from './in-process-client.js';
+import { InProcessClient, type InProcessAnswerer } from './in-process-client.js';
 import { ApiMetrics } from './metrics.js';
 import { versionInfo } from './version.js';
 import type { OpenAPIService } from './openapi-service.js';
@@ -42,6 +42,8 @@ export interface ApiServerConfig {
   port: number;
   /** The address clients should use (discovery's serverAddressByClientCIDRs, the `kubernetes` Endpoints). */
   advertiseAddress: string;
+  /** The server CA (PEM) served without authentication at `/cacerts` for joining agents. */
+  cacerts?: string;
   authenticator: Authenticator;
   tokens: ServiceAccountTokens;
   authorizer: Authorizer;
@@ -59,7 +61,7 @@ export interface ApiServerConfig {
   now?: () => Date;
 }
 
-const openPaths = new Set(['/readyz', '/livez', '/healthz', '/version']);
+const openPaths = new Set(['/readyz', '/livez', '/healthz', '/version', '/cacerts']);
 
 /**
  * The HTTPS front of k8ts: authentication, authorization, discovery, OpenAPI, health, metrics,
@@ -124,10 +126,11 @@ export class ApiServer {
    * Serves resources that are computed, not stored (reviews, metrics.k8s.io): they appear in
    * discovery and every request for them goes to `handler`.
    */
-  serveAnswered(descriptors: ResourceDescriptor[], handler: AnsweredHandler): void {
+  serveAnswered(descriptors: ResourceDescriptor[], handler: AnsweredHandler, inProcess?: InProcessAnswerer): void {
     for (const d of descriptors) {
       this.registry.addAnswered(d);
       this.answered.set(`${d.group}/${d.resource}`, handler);
+      if (inProcess) this.client.answerWith(d.group, d.resource, inProcess);
     }
   }
 
@@ -276,6 +279,12 @@ export class ApiServer {
   private serveOpen(path: string, url: URL, res: ServerResponse): void {
     if (path === '/version') {
       sendJSON(res, 200, versionInfo());
+      return;
+    }
+    if (path === '/cacerts') {
+      // As k3s serves it: joining agents fetch the CA here and check it against their token.
+      res.writeHead(this.config.cacerts ? 200 : 404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, private' });
+      res.end(this.config.cacerts ?? 'not served\n');
       return;
     }
     const checks: Array<[string, boolean]> = [['ping', true], ['etcd', true], ['poststarthook/k8ts-bootstrap', this.ready]];

@@ -11,6 +11,7 @@ import { NamespaceController } from '../controllers/namespace.js';
 import { ControllerManager } from '../controllers/controller-manager.js';
 import type { ControllerOptions } from '../controllers/controller.js';
 import { builtinControllers } from './controllers.js';
+import { parseJoinToken } from './join-token.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { hostname } from 'node:os';
@@ -31,6 +32,7 @@ export interface ControlPlaneOptions {
   backend: Backend;
   dataDir: string;
   certs: ClusterCertificates;
+  /** The join token (or its bare secret): both work as a bearer token that authenticates as the server itself. */
   token: string;
   bindAddress: string;
   port: number;
@@ -99,7 +101,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     bindAddress: opts.bindAddress,
     port: opts.port,
     advertiseAddress: opts.advertiseAddress,
-    authenticator: requestAuthenticator([new ClientCertificateAuthenticator(opts.certs.clientCa.certPem), new TokenAuthenticator({ [opts.token]: SERVER_TOKEN_USER })], { anonymous: false }),
+    cacerts: opts.certs.serverCa.certPem,
+    authenticator: requestAuthenticator(
+      [new ClientCertificateAuthenticator(opts.certs.clientCa.certPem), new TokenAuthenticator({ [opts.token]: SERVER_TOKEN_USER, [parseJoinToken(opts.token).secret]: SERVER_TOKEN_USER })],
+      { anonymous: false },
+    ),
     tokens,
     authorizer: new AlwaysAllowAuthenticatedAuthorizer(),
     strategies,

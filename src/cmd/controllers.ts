@@ -17,6 +17,7 @@ import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import { RootCAPublisher } from '../controllers/root-ca-publisher.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
+import { HorizontalPodAutoscalerController } from '../controllers/horizontal-pod-autoscaler.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
@@ -39,5 +40,6 @@ export function builtinControllers(): ControllerRegistry {
     .register('resource-quota', ResourceQuotaController)
     .register('disruption', DisruptionController)
     .register('endpoints', EndpointsController)
-    .register('endpointslice', EndpointSliceController);
+    .register('endpointslice', EndpointSliceController)
+    .register('horizontal-pod-autoscaler', HorizontalPodAutoscalerController);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { addServerCommand } from './server.js';
+import { addAgentCommand } from './agent.js';
 
 const program = new Command();
 program
@@ -8,5 +9,6 @@ program
   .description('Kubernetes, written in TypeScript: one CLI for the whole cluster.')
   .version(process.env['npm_package_version'] ?? '0.1.0');
 addServerCommand(program);
+addAgentCommand(program);
 program.showHelpAfterError();
 await program.parseAsync(process.argv);

@@ -1,9 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { homedir, hostname, networkInterfaces } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { primaryAddress } from './host-address.js';
 import { createLogger, type LogLevel } from '../machinery/logger.js';
 import { loadOrCreateCertificates } from '../pki/certificate-authority.js';
 import { firstServiceIp } from '../pki/service-ip.js';
@@ -12,6 +13,9 @@ import { openBackend } from './datastore.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { SimCluster } from '../kubelet/sim/sim-cluster.js';
 import { MetricsApi, metricsResources } from '../apiserver/metrics/metrics-api.js';
+import { SimMetricsSource } from '../kubelet/sim/sim-metrics.js';
+import { InformerFactory, refs } from '../client/informer.js';
+import { formatJoinToken, parseJoinToken } from './join-token.js';
 import type { Logger } from '../machinery/logger.js';
 
 export interface ServerFlags {
@@ -36,31 +40,28 @@ export interface ServerFlags {
   logLevel: LogLevel;
   nodeMonitorGracePeriod: string;
   defaultTolerationSeconds: string;
-}
-
-/** The machine's first non-loopback IPv4 address, as k3s picks its node IP. */
-function primaryAddress(): string | undefined {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
+  horizontalPodAutoscalerSyncPeriod: string;
+  nodeLeaseDurationSeconds?: string;
+  horizontalPodAutoscalerDownscaleStabilization: string;
 }
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts');
 }
 
-/** The server token: `--token`, or the one saved in the data dir, or a new one saved there. */
-async function serverToken(dataDir: string, flag: string | undefined): Promise<string> {
+/**
+ * The join secret: `--token` (bare or in join-token form), or the one saved in the data dir, or a
+ * new one. `server/token` always holds the full join token (with the CA hash) for agents to use.
+ */
+async function serverToken(dataDir: string, flag: string | undefined, caPem: string): Promise<{ secret: string; joinToken: string; file: string }> {
   const file = join(dataDir, 'server', 'token');
-  if (flag) {
-    await writeFile(file, flag + '\n', { mode: 0o600 });
-    return flag;
-  }
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-  const token = randomBytes(24).toString('hex');
-  await writeFile(file, token + '\n', { mode: 0o600 });
-  return token;
+  let secret: string;
+  if (flag) secret = parseJoinToken(flag).secret;
+  else if (existsSync(file)) secret = parseJoinToken(await readFile(file, 'utf8')).secret;
+  else secret = randomBytes(24).toString('hex');
+  const joinToken = formatJoinToken(caPem, secret);
+  await writeFile(file, joinToken + '\n', { mode: 0o600 });
+  return { secret, joinToken, file };
 }
 
 export function addServerCommand(program: Command): void {
@@ -88,6 +89,9 @@ export function addServerCommand(program: Command): void {
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
     .option('--default-toleration-seconds <seconds>', 'how long pods tolerate not-ready/unreachable nodes by default', '300')
+    .option('--node-lease-duration-seconds <seconds>', 'Lease duration of this server\'s nodes, renewed every quarter of it (default: 40, or the node monitor grace period when shorter)')
+    .option('--horizontal-pod-autoscaler-sync-period <seconds>', 'how often each HorizontalPodAutoscaler is evaluated', '15')
+    .option('--horizontal-pod-autoscaler-downscale-stabilization <seconds>', 'how far back the HPA looks for a higher recommendation before scaling down', '300')
     .action(async (flags: ServerFlags) => {
       await runServer(flags);
     });
@@ -104,24 +108,32 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const localHost = anyAddress ? '127.0.0.1' : flags.bindAddress;
   const kubernetesServiceIP = firstServiceIp(flags.serviceCidr);
   const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [...new Set([advertise, localHost, '127.0.0.1'])], serviceCidr: flags.serviceCidr });
-  const token = await serverToken(dataDir, flags.token);
+  const token = await serverToken(dataDir, flags.token, certs.serverCa.certPem);
   const backend = await openBackend(dataDir, flags.datastoreEndpoint, log);
   const runtime = flags.disableAgent ? 'none' : (flags.runtime ?? 'sim');
   const plane = await startControlPlane({
     backend,
     dataDir,
     certs,
-    token,
+    token: token.joinToken,
     bindAddress: flags.bindAddress,
     port,
     advertiseAddress: advertise,
     serviceCIDR: flags.serviceCidr,
     kubernetesServiceIP,
     logger: log,
-    controllerOptions: { clusterCIDR: flags.clusterCidr, serviceCIDR: flags.serviceCidr, nodeMonitorGracePeriodSeconds: Number(flags.nodeMonitorGracePeriod) },
+    controllerOptions: {
+      clusterCIDR: flags.clusterCidr,
+      serviceCIDR: flags.serviceCidr,
+      nodeMonitorGracePeriodSeconds: Number(flags.nodeMonitorGracePeriod),
+      hpaSyncPeriodSeconds: Number(flags.horizontalPodAutoscalerSyncPeriod),
+      hpaDownscaleStabilizationSeconds: Number(flags.horizontalPodAutoscalerDownscaleStabilization),
+    },
     defaultTolerationSeconds: Number(flags.defaultTolerationSeconds),
   });
-  const agent = await startAgentRuntime(runtime, flags, plane, log);
+  const nodeSide = serveNodeMetrics(plane);
+  const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log);
+  await nodeSide.start();
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfig, {
     server: `https://${localHost.includes(':') ? `[${localHost}]` : localHost}:${port}`,
@@ -131,7 +143,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     mode: parseInt(flags.writeKubeconfigMode, 8),
   });
   log.info('k8ts server is ready', { apiserver: `https://${localHost}:${port}`, advertise, kubeconfig, datastore: backend.describe, dataDir });
-  process.stdout.write(`k8ts server is ready at https://${localHost}:${port}\n  export KUBECONFIG=${kubeconfig}\n`);
+  const joinURL = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${port}`;
+  process.stdout.write(
+    `k8ts server is ready at https://${localHost}:${port}\n  export KUBECONFIG=${kubeconfig}\n` +
+      `join more nodes with:\n  k8ts agent --server ${joinURL} --token $(cat ${token.file})\n`,
+  );
   const shutdown = async (signal: string): Promise<void> => {
     log.info('shutting down', { signal });
     await agent?.close();
@@ -144,10 +160,18 @@ export async function runServer(flags: ServerFlags): Promise<void> {
 }
 
 /**
- * The nodes this server runs itself: simulated ones for now (the containerd kubelet comes later),
- * and the metrics.k8s.io API fed by them.
+ * metrics.k8s.io, answered from what nodes report: usage of every simulated node (this server's
+ * or an agent's) is computed from the pods on it. Served for kubectl (HTTP) and the HPA (in-process).
  */
-async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
+function serveNodeMetrics(plane: ControlPlane): InformerFactory {
+  const informers = new InformerFactory(plane.apiServer.client);
+  const metrics = new MetricsApi(new SimMetricsSource(informers.for(refs.pods), informers.for(refs.nodes)));
+  plane.apiServer.serveAnswered(metricsResources, metrics.handle, (method, path, query) => metrics.answer(method, path, query));
+  return informers;
+}
+
+/** The nodes this server runs itself: simulated ones for now (the containerd kubelet comes later). */
+async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, informers: InformerFactory, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
   if (runtime === 'none') return undefined;
   if (runtime !== 'sim') {
     log.warn('only the sim runtime exists in this version; running simulated nodes', { requested: runtime });
@@ -161,12 +185,13 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       cpu: flags.simCpu,
       memory: flags.simMemory,
       pods: flags.simPods,
+      // Heartbeats must come more often than the node monitor expects them.
+      leaseDurationSeconds: flags.nodeLeaseDurationSeconds ? Number(flags.nodeLeaseDurationSeconds) : Math.min(40, Number(flags.nodeMonitorGracePeriod)),
       log: log.child('sim'),
     },
+    informers,
   );
   await sim.start();
-  const metrics = new MetricsApi(sim.metrics);
-  plane.apiServer.serveAnswered(metricsResources, metrics.handle);
   log.info('simulated nodes are running', { nodes: count });
   return { close: async () => sim.close() };
 }

@@ -127,8 +127,9 @@ export class NodeStatusReporter {
     this.clock = opts.clock ?? realClock;
     this.updateMs = opts.statusUpdateFrequencyMs ?? 10_000;
     this.reportMs = opts.statusReportFrequencyMs ?? 300_000;
-    this.leaseMs = opts.leaseRenewIntervalMs ?? 10_000;
     this.leaseSeconds = opts.leaseDurationSeconds ?? 40;
+    // The kubelet renews its Lease at a quarter of its duration (10 s of 40 s).
+    this.leaseMs = opts.leaseRenewIntervalMs ?? this.leaseSeconds * 250;
   }
 
   get isRunning(): boolean {

@@ -118,7 +118,7 @@ test('HorizontalPodAutoscalers are served as autoscaling/v2 and converted to v1'
   assert.equal(v1.spec.targetCPUUtilizationPercentage, 60);
   assert.equal(v1.spec.minReplicas, 2);
   const table = await c.k(['get', 'hpa', 'scaled']);
-  assert.match(table, /^scaled\s+Deployment\/scaled\s+cpu: <unknown>\/60%\s+2\s+5\s+0\s+\d+s$/m);
+  assert.match(table, /^scaled\s+Deployment\/scaled\s+cpu: <unknown>\/60%\s+2\s+5\s+\d+\s+\d+s$/m);
 });
 
 function getOpen(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -140,6 +140,9 @@ test('without credentials only health and version answer; a bad token is 401', a
   assert.equal((await getOpen('/livez')).status, 200);
   assert.match((await getOpen('/readyz?verbose')).body, /\[\+\]poststarthook\/crd-informer-synced ok/);
   assert.equal(JSON.parse((await getOpen('/version')).body).major, '1');
+  // The CA joining agents fetch (and check against their token) is the kubeconfig's.
+  const kcCA = Buffer.from(/certificate-authority-data: (\S+)/.exec(readFileSync(c.kubeconfig, 'utf8'))![1]!, 'base64').toString();
+  assert.equal((await getOpen('/cacerts')).body, kcCA);
   const anon = await getOpen('/api/v1/namespaces');
   assert.equal(anon.status, 401);
   assert.equal(JSON.parse(anon.body).reason, 'Unauthorized');

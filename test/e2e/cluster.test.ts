@@ -8,7 +8,8 @@ import { startCluster, type TestCluster } from '../support/cluster.js';
 
 let c: TestCluster;
 before(async () => {
-  c = await startCluster({ simNodes: 3 });
+  // A short HPA period and downscale window keep the autoscaling test to seconds.
+  c = await startCluster({ simNodes: 3, extraArgs: ['--horizontal-pod-autoscaler-sync-period', '2', '--horizontal-pod-autoscaler-downscale-stabilization', '4'] });
 });
 after(async () => {
   await c?.destroy();
@@ -84,6 +85,38 @@ test('kubectl top shows simulated usage', async () => {
   assert.match(nodes, /^sim-0\s+\d+m\s+/m);
   const pods = await c.k(['top', 'pod', '-l', 'app=web']);
   assert.match(pods, /^web-\S+\s+\d+m\s+\d+Mi\s*$/m);
+});
+
+test('kubectl autoscale makes an HPA that scales on simulated CPU, up and back down', async () => {
+  await c.k(['apply', '-f', '-'], {
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: php}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: php}}
+  template:
+    metadata: {labels: {app: php}, annotations: {sim.k8ts.io/cpu: 300m}}
+    spec: {containers: [{name: php, image: busybox, resources: {requests: {cpu: 200m}}}]}
+`,
+  });
+  await c.k(['autoscale', 'deployment', 'php', '--cpu-percent=50', '--min=1', '--max=4']);
+  // 300m used of 200m requested is 150% against a 50% target: up, capped at 4.
+  const up = await eventually('the HPA at 4 replicas', async () => {
+    const out = await c.k(['get', 'hpa', 'php', '--no-headers']);
+    return /^php\s+Deployment\/php\s+cpu: \d+%\/50%\s+1\s+4\s+4\s/m.test(out) && out;
+  }, 60_000);
+  assert.match(up, /cpu: 150%\/50%/);
+  await c.k(['rollout', 'status', 'deployment/php', '--timeout=60s']);
+  assert.match(await c.k(['describe', 'hpa', 'php']), /SuccessfulRescale\s+.*New size: \d; reason: cpu resource utilization \(percentage of request\) above target/);
+
+  // Usage drops to 20m (10%): after the stabilization window it scales back to the minimum.
+  await c.k(['patch', 'deployment', 'php', '-p', '{"spec":{"template":{"metadata":{"annotations":{"sim.k8ts.io/cpu":"20m"}}}}}']);
+  await eventually('the HPA back at 1 replica', async () => {
+    const out = await c.k(['get', 'deploy', 'php', '-o', 'jsonpath={.spec.replicas}']);
+    return out === '1';
+  }, 90_000);
+  assert.match(await c.k(['describe', 'hpa', 'php']), /New size: 1; reason: All metrics below target/);
 });
 
 test('deleting a pod of a ReplicationController brings a new one', async () => {

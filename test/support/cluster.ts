@@ -3,13 +3,13 @@
  * CLI), on loopback, with its own data dir, and runs the real `kubectl` against it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-const cli = join(repoRoot, 'dist', 'src', 'cmd', 'k8ts.js');
+export const cli = join(repoRoot, 'dist', 'src', 'cmd', 'k8ts.js');
 
 export interface KubectlResult {
   code: number;
@@ -76,6 +76,25 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
   });
 }
 
+/** Resolves when the process prints `text` on stdout; fails with its logs when it exits first or takes 60 s. */
+function untilPrinted(proc: ChildProcess, text: string, what: string, logs: () => string): Promise<void> {
+  return new Promise<void>((ready, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`${what} did not print "${text}" in 60s:\n${logs()}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(text)) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${what} exited with ${code}:\n${logs()}`));
+    });
+  });
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'k8ts-e2e-'));
   const home = mkdtempSync(join(tmpdir(), 'k8ts-home-'));
@@ -90,21 +109,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      const timer = setTimeout(() => fail(new Error(`k8ts server did not get ready in 60s:\n${logs}`)), 60_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('k8ts server is ready')) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        fail(new Error(`k8ts server exited with ${code}:\n${logs}`));
-      });
-    });
+    await untilPrinted(proc, 'k8ts server is ready', 'k8ts server', () => logs);
   };
 
   const waitExit = (signal: NodeJS.Signals): Promise<void> =>
@@ -151,4 +156,30 @@ export function sedEditor(dir: string, ...expressions: string[]): string {
   writeFileSync(path, `#!/bin/sh\nsed -i ${expressions.map((e) => `-e '${e}'`).join(' ')} "$1"\n`);
   chmodSync(path, 0o755);
   return path;
+}
+
+export interface TestAgent {
+  /** SIGKILL and wait: the machine is gone, as far as the server can tell. */
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+/**
+ * Starts `k8ts agent` joining `cluster` with the token the server saved, as a user would copy it;
+ * resolves once the agent says it joined.
+ */
+export async function startAgent(cluster: TestCluster, args: string[]): Promise<TestAgent> {
+  const token = readFileSync(join(cluster.dataDir, 'server', 'token'), 'utf8').trim();
+  const proc = spawn(process.execPath, [cli, 'agent', '--server', cluster.server, '--token', token, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  proc.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  await untilPrinted(proc, 'k8ts agent joined', 'k8ts agent', () => logs);
+  const waitExit = (signal: NodeJS.Signals): Promise<void> =>
+    new Promise((done) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return done();
+      proc.once('exit', () => done());
+      proc.kill(signal);
+    });
+  return { kill9: () => waitExit('SIGKILL'), stop: () => waitExit('SIGTERM'), logs: () => logs };
 }

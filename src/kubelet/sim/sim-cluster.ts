@@ -75,8 +75,10 @@ export class SimCluster {
   ) {
     this.clock = opts.clock ?? realClock;
     this.ownInformers = !informers;
-    this.podInformer = informers?.for(refs.pods) ?? new SharedInformer(client, refs.pods);
-    this.nodeInformer = informers?.for(refs.nodes) ?? new SharedInformer(client, refs.nodes);
+    // One node of its own (an agent): watch only its pods and its Node, as a kubelet does.
+    const single = !informers && opts.nodeNames?.length === 1 ? opts.nodeNames[0] : undefined;
+    this.podInformer = informers?.for(refs.pods) ?? new SharedInformer(client, refs.pods, single ? { fieldSelector: `spec.nodeName=${single}` } : {});
+    this.nodeInformer = informers?.for(refs.nodes) ?? new SharedInformer(client, refs.nodes, single ? { fieldSelector: `metadata.name=${single}` } : {});
     indexPodsByNode(this.podInformer);
     this.metrics = new SimMetricsSource(this.podInformer, this.nodeInformer, {
       clock: this.clock,
@@ -87,7 +89,7 @@ export class SimCluster {
     });
     const names = opts.nodeNames?.length ? opts.nodeNames : Array.from({ length: opts.nodes ?? 0 }, (_, i) => `${opts.namePrefix ?? 'sim-'}${i}`);
     const count = names.length;
-    const renew = opts.leaseRenewIntervalMs ?? 10_000;
+    const renew = opts.leaseRenewIntervalMs ?? (opts.leaseDurationSeconds ?? 40) * 250;
     names.forEach((name, i) => {
       const capacity: Record<string, string> = {};
       if (opts.cpu) capacity['cpu'] = opts.cpu;

@@ -69,7 +69,7 @@ export interface SimMetricsOptions {
   /** What the node itself uses besides its pods (system daemons). */
   nodeBaseCpu?: string;
   nodeBaseMemory?: string;
-  /** Which nodes this source reports; default: every node labelled instance-type k8ts-sim. */
+  /** Which nodes this source reports; default: every node labelled instance-type k8ts-sim, unless stopped. */
   isSimNode?: (node: ApiObject) => boolean;
 }
 
@@ -95,7 +95,7 @@ export class SimMetricsSource {
     this.window = opts.windowSeconds ?? 10;
     this.baseCpu = nanoCores(opts.nodeBaseCpu, '20m');
     this.baseMemory = bytes(opts.nodeBaseMemory, '256Mi');
-    this.isSim = opts.isSimNode ?? ((n) => n.metadata?.labels?.['node.kubernetes.io/instance-type'] === SIM_INSTANCE_TYPE);
+    this.isSim = opts.isSimNode ?? ((n) => n.metadata?.labels?.['node.kubernetes.io/instance-type'] === SIM_INSTANCE_TYPE && n.metadata?.annotations?.[simAnnotations.stopped] !== 'true');
     indexPodsByNode(pods);
   }
 

@@ -1,0 +1,132 @@
+/**
+ * `k8ts agent --server URL --token TOKEN`: joins this machine (or, with the sim runtime, any
+ * number of simulated nodes) to a cluster run by `k8ts server`, as `k3s agent` does.
+ */
+import { hostname } from 'node:os';
+import { request } from 'node:https';
+import type { Command } from 'commander';
+import { primaryAddress } from './host-address.js';
+import { createLogger, type LogLevel, type Logger } from '../machinery/logger.js';
+import { HttpClient } from '../client/http-client.js';
+import { SimCluster } from '../kubelet/sim/sim-cluster.js';
+import { caHash, parseJoinToken } from './join-token.js';
+
+export interface AgentFlags {
+  server: string;
+  token?: string;
+  runtime?: string;
+  nodeName: string;
+  nodeIp?: string;
+  simNodes: string;
+  simCpu: string;
+  simMemory: string;
+  simPods: string;
+  nodeLeaseDurationSeconds: string;
+  logLevel: LogLevel;
+}
+
+/** GET `/cacerts` without trusting the server yet (the token's hash is what establishes trust). */
+function fetchCA(server: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL('/cacerts', server), { rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode === 200 && text.includes('BEGIN CERTIFICATE')) resolve(text);
+        else reject(new Error(`GET /cacerts answered ${res.statusCode ?? '?'}: is ${server} a k8ts server?`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Fetches and checks the cluster CA, retrying while the server is not up yet (agents often start first). */
+async function clusterCA(server: string, expectedHash: string | undefined, log: Logger): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const ca = await fetchCA(server);
+      if (expectedHash && caHash(ca) !== expectedHash) {
+        throw Object.assign(new Error(`the server at ${server} presents a CA that does not match the token; check --server and --token (the token is in the server's <data-dir>/server/token)`), { fatal: true });
+      }
+      if (!expectedHash) log.warn('the token carries no CA hash, so the server CA is trusted as first seen; use the full token from the server\'s <data-dir>/server/token to verify it');
+      return ca;
+    } catch (e) {
+      if ((e as { fatal?: boolean }).fatal) throw e;
+      if (attempt % 5 === 0) log.info('waiting for the server', { server, error: (e as Error).message });
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+export function addAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('Join this machine as a node of a cluster run by `k8ts server`.')
+    .requiredOption('--server <url>', 'the server to join, e.g. https://10.0.0.1:6443')
+    .option('--token <token>', 'join token (the server prints where it is: <data-dir>/server/token); or K8TS_TOKEN')
+    .option('--runtime <runtime>', 'sim (containerd arrives with the kubelet)', 'sim')
+    .option('--node-name <name>', 'name of the node', hostname())
+    .option('--node-ip <ip>', 'InternalIP the node reports (default: the first non-loopback IPv4 address)')
+    .option('--sim-nodes <n>', 'with --runtime sim: simulate this many nodes, named <node-name>-0 … (default 1, named --node-name)', '1')
+    .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
+    .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
+    .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
+    .option('--node-lease-duration-seconds <seconds>', 'duration of the node\'s Lease; it is renewed every quarter of it', '40')
+    .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .action(async (flags: AgentFlags) => {
+      await runAgent(flags);
+    });
+}
+
+export async function runAgent(flags: AgentFlags): Promise<void> {
+  const log = createLogger(flags.logLevel);
+  const tokenText = flags.token ?? process.env['K8TS_TOKEN'];
+  if (!tokenText) {
+    process.stderr.write('k8ts agent: --token is required (the server keeps it in <data-dir>/server/token)\n');
+    process.exit(2);
+  }
+  if (flags.runtime !== 'sim') {
+    process.stderr.write(`k8ts agent: runtime ${flags.runtime ?? ''} is not available in this version; use --runtime sim\n`);
+    process.exit(2);
+  }
+  const token = parseJoinToken(tokenText);
+  let ca: string;
+  try {
+    ca = await clusterCA(flags.server, token.caHash, log);
+  } catch (e) {
+    process.stderr.write(`k8ts agent: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const count = Math.max(1, Number(flags.simNodes) || 1);
+  const client = new HttpClient({ server: flags.server, ca, token: token.secret, userAgent: `k8ts-agent/${flags.nodeName}` });
+  // Fail early and clearly on a wrong secret, before any node is registered.
+  try {
+    await client.list({ group: '', version: 'v1', resource: 'nodes' }, '', { limit: 1 });
+  } catch (e) {
+    process.stderr.write(`k8ts agent: the server refused the token (${(e as Error).message}); use the one in the server's <data-dir>/server/token\n`);
+    process.exit(1);
+  }
+  const sim = new SimCluster(client, {
+    nodeNames: count === 1 ? [flags.nodeName] : Array.from({ length: count }, (_, i) => `${flags.nodeName}-${i}`),
+    internalIP: count === 1 ? (flags.nodeIp ?? primaryAddress()) : undefined,
+    cpu: flags.simCpu,
+    memory: flags.simMemory,
+    pods: flags.simPods,
+    leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
+    log: log.child('sim'),
+  });
+  await sim.start();
+  log.info('k8ts agent is running', { server: flags.server, runtime: flags.runtime, nodes: count });
+  process.stdout.write(`k8ts agent joined ${flags.server} as ${count === 1 ? flags.nodeName : `${count} nodes ${flags.nodeName}-0…${count - 1}`}\n`);
+  const shutdown = (signal: string): void => {
+    log.info('shutting down', { signal });
+    sim.close();
+    client.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
