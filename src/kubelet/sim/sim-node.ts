@@ -603,7 +603,9 @@ export class SimNode {
         for (const c of run.containers) {
           if (c.state !== 'running') continue;
           c.state = 'terminated';
-          c.terminated = { exitCode: 0, reason: 'Completed', startedAt: c.startedAt, finishedAt: now, containerID: c.containerID };
+          // A process stopped by SIGTERM exits 143 (128 + 15) as the real kubelet reports it, so a
+          // deleted pod ends Failed and a Job does not count it as a success.
+          c.terminated = { exitCode: 143, reason: 'Error', startedAt: c.startedAt, finishedAt: now, containerID: c.containerID };
         }
         return undefined;
       }

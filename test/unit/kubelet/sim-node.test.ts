@@ -214,6 +214,12 @@ test('a readinessProbe initialDelaySeconds delays Ready', async () => {
 test('deleting a pod stops it and removes it', async () => {
   await h.client.create(refs.pods, 'default', pod('doomed'));
   await eventually('Running', async () => status(await h.client.get(refs.pods, 'default', 'doomed'))['phase'] === 'Running');
+  const phases: string[] = [];
+  const w = await h.client.watch(refs.pods, 'default', { fieldSelector: 'metadata.name=doomed' }, (e) => {
+    const st = status(e.object as ApiObject);
+    const term = ((st['containerStatuses'] as Obj[] | undefined)?.[0]?.['state'] as Obj | undefined)?.['terminated'] as Obj | undefined;
+    phases.push(`${String(st['phase'])}:${term ? String(term['exitCode']) : '-'}`);
+  });
   const marked = await h.client.delete(refs.pods, 'default', 'doomed');
   assert.ok(marked?.metadata?.deletionTimestamp, 'graceful deletion marks the pod first');
   await eventually('pod gone', async () => {
@@ -224,6 +230,10 @@ test('deleting a pod stops it and removes it', async () => {
       return isNotFound(e);
     }
   });
+  w.stop();
+  // Stopped by SIGTERM: exit code 143 and phase Failed, never Succeeded (a Job would count that).
+  assert.ok(phases.includes('Failed:143'), `phases seen: ${phases.join(' ')}`);
+  assert.ok(!phases.some((p) => p.startsWith('Succeeded')), `phases seen: ${phases.join(' ')}`);
 });
 
 test('stopping the node stops Lease renewals; resuming renews again', async () => {
