@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, run, startAgent, startCluster, type TestAgent, type TestCluster } from '../support/cluster.js';
+import { eventually as poll } from '../support/eventually.js';
+
+const eventually = <T>(what: Parameters<typeof poll>[0], probe: () => Promise<T | undefined | false>, ms = 60000): Promise<T> => poll(what, probe, ms);
 
 let c: TestCluster;
 const agents: TestAgent[] = [];
@@ -19,15 +22,6 @@ after(async () => {
   await c?.destroy();
 });
 
-async function eventually<T>(what: string | (() => Promise<string>), f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : await what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('an agent with a token for another cluster is refused before it registers anything', async () => {
   const wrongCA = `K10${'0'.repeat(64)}::server:whatever`;

@@ -5,6 +5,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../support/cluster.js';
+import { eventually as poll } from '../support/eventually.js';
+
+const eventually = <T>(what: Parameters<typeof poll>[0], probe: () => Promise<T | undefined | false>, ms = 30000): Promise<T> => poll(what, probe, ms);
 
 let c: TestCluster;
 before(async () => {
@@ -15,20 +18,6 @@ after(async () => {
   await c?.destroy();
 });
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const started = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('three simulated nodes register and are Ready', async () => {
   const nodes = await eventually('3 Ready nodes', async () => {

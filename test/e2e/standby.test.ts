@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, startCluster, type TestAgent, type TestCluster } from '../support/cluster.js';
 import { findEtcd, startEtcd, type EtcdProcess } from '../support/etcd-process.js';
+import { eventually as poll } from '../support/eventually.js';
+
+const eventually = <T>(what: Parameters<typeof poll>[0], probe: () => Promise<T | undefined | false>, ms = 90000): Promise<T> => poll(what, probe, ms);
 
 const skip = !findEtcd() && !process.env['CI'];
 let etcd: EtcdProcess | undefined;
@@ -37,15 +40,6 @@ after(async () => {
   await etcd?.stop();
 });
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const holder = async (c: TestCluster): Promise<string> => c.k(['get', 'lease', '-n', 'kube-system', 'k8ts-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}']);
 

@@ -7,6 +7,7 @@ import { loadOrCreateCertificates } from '../../../src/pki/certificate-authority
 import { startControlPlane, type ControlPlane } from '../../../src/cmd/control-plane.js';
 import { createLogger } from '../../../src/machinery/logger.js';
 import type { Client } from '../../../src/client/interface.js';
+import { eventually as poll } from '../../support/eventually.js';
 
 export interface Plane {
   plane: ControlPlane;
@@ -30,12 +31,7 @@ export async function startPlane(): Promise<Plane> {
   };
 }
 
-export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Probe-first form used by these tests; see support/eventually. */
+export function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
+  return poll(what, probe, ms);
 }

@@ -11,6 +11,7 @@ import { ClientEventRecorder } from '../../../src/client/event-recorder.js';
 import { realClock } from '../../../src/machinery/clock.js';
 import type { ApiObject, Client } from '../../../src/client/interface.js';
 import type { Controller, ControllerContext } from '../../../src/controllers/controller.js';
+import { eventually as poll } from '../../support/eventually.js';
 
 export interface Harness {
   client: Client;
@@ -51,19 +52,9 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Probe-first form used by these tests; see support/eventually. */
+export function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
+  return poll(what, probe, ms);
 }
 
 export function podsOf(list: ApiObject[], ownerUid: string | undefined): ApiObject[] {

@@ -2,6 +2,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type TestCluster } from '../../support/cluster.js';
+import { eventually as poll } from '../../support/eventually.js';
+
+const eventually = <T>(what: Parameters<typeof poll>[0], probe: () => Promise<T | undefined | false>, ms = 60000): Promise<T> => poll(what, probe, ms);
 
 let c: TestCluster;
 before(async () => {
@@ -11,15 +14,6 @@ after(async () => {
   await c?.destroy();
 });
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}\n${c.logs().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function names(kind: string, selector: string): Promise<string[]> {
   return (await c.k(['get', kind, '-l', selector, '-o', 'name'])).split('\n').filter(Boolean);
