@@ -12,7 +12,8 @@ import { WorkQueue } from '../../client/workqueue.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
 import { deepEqual } from '../../machinery/json-value.js';
-import { NodeStatusReporter, rfc3339, type NodeResources, type NodeStatusOptions } from '../node-status.js';
+import { NodeStatusReporter, type NodeResources, type NodeStatusOptions } from '../node-status.js';
+import { buildPodStatus, formatDelay, normalizeImage, type ContainerView, type PodView, type Termination } from '../pod-status.js';
 import { PodIPAllocator } from './pod-ip-allocator.js';
 import { NODE_NAME_INDEX, SIM_INSTANCE_TYPE, simAnnotations, indexPodsByNode } from './sim-metrics.js';
 
@@ -61,15 +62,8 @@ export interface SimNodeOptions extends SimTimings {
 
 export const DEFAULT_SIM_CAPACITY: NodeResources = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
 
-type ContainerState = 'waiting' | 'running' | 'terminated';
+type ContainerState = ContainerView['state'];
 
-interface Termination {
-  exitCode: number;
-  reason: string;
-  startedAt: number;
-  finishedAt: number;
-  containerID: string;
-}
 
 interface ContainerRun {
   name: string;
@@ -125,29 +119,6 @@ interface PodSpec {
   readinessGates?: Array<{ conditionType?: string }>;
 }
 
-interface PodCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-  lastProbeTime?: string | null;
-  lastTransitionTime?: string;
-}
-
-/** Names images as containerd reports them (`nginx` → `docker.io/library/nginx:latest`). */
-export function normalizeImage(image: string): string {
-  let name = image;
-  const at = name.indexOf('@');
-  const digest = at >= 0 ? name.slice(at) : '';
-  if (at >= 0) name = name.slice(0, at);
-  const slash = name.indexOf('/');
-  const first = slash >= 0 ? name.slice(0, slash) : '';
-  const hasRegistry = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasRegistry) name = slash >= 0 ? `docker.io/${name}` : `docker.io/library/${name}`;
-  const lastSlash = name.lastIndexOf('/');
-  if (!digest && !name.slice(lastSlash + 1).includes(':')) name += ':latest';
-  return name + digest;
-}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -158,8 +129,6 @@ function imageIDOf(image: string): string {
   if (n.includes('@')) return n;
   return `${n.replace(/:[^/:]+$/, '')}@sha256:${sha256(n)}`;
 }
-
-const t = (ms: number): string => rfc3339(new Date(ms));
 
 /**
  * A simulated kubelet for one node. `start()` registers the Node and begins; `stop()` makes it
@@ -680,7 +649,8 @@ export class SimNode {
           if (delay > 0) {
             c.waitingReason = 'CrashLoopBackOff';
             c.waitingMessage = `back-off ${formatDelay(delay)} restarting failed container=${c.name} pod=${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${run.uid})`;
-            this.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+            // kubelet names the container and the pod as format.Pod does: name_namespace(uid).
+            this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${run.uid})`);
           }
         }
       }
@@ -691,93 +661,33 @@ export class SimNode {
 
   /** The pod's status as a kubelet would write it for the simulated state at `now`. */
   private buildStatus(pod: ApiObject, run: PodRun, now: number): Record<string, unknown> {
-    const spec = (pod['spec'] ?? {}) as PodSpec;
-    const old = (pod['status'] ?? {}) as Record<string, unknown>;
-    const status: Record<string, unknown> = { ...old };
-    const hostIP = this.opts.internalIP;
     const sandbox = run.sandboxAt !== undefined && run.sandboxAt <= now;
-    const inits = run.containers.filter((c) => c.init);
     const apps = run.containers.filter((c) => !c.init);
-    const initDone = inits.every((c) => (c.sidecar ? c.state === 'running' : c.state === 'terminated' && c.terminated?.exitCode === 0));
-    const isReady = (c: ContainerRun): boolean => c.state === 'running' && now >= c.readyAt;
-
-    // Phase, as kubelet's getPhase.
-    let phase = 'Pending';
-    const deleting = !!pod.metadata?.deletionTimestamp;
-    if (sandbox && initDone && apps.length > 0) {
-      const terminated = apps.filter((c) => c.state === 'terminated');
-      const begun = apps.some((c) => c.state === 'running' || c.startedAt > 0);
-      if (terminated.length === apps.length) phase = terminated.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
-      else if (begun) phase = 'Running';
-    }
-    if (deleting && run.stopAt !== undefined && now >= run.stopAt && sandbox && apps.every((c) => c.state === 'terminated')) {
-      phase = apps.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
-    }
-    const terminal = phase === 'Succeeded' || phase === 'Failed';
-    status['phase'] = phase;
-    status['hostIP'] = hostIP;
-    status['hostIPs'] = [{ ip: hostIP }];
-    if (sandbox && run.ip) {
-      status['podIP'] = run.ip;
-      status['podIPs'] = [{ ip: run.ip }];
-    }
-    status['startTime'] = typeof old['startTime'] === 'string' ? old['startTime'] : t(run.acceptedAt);
-
-    // Conditions the kubelet owns; others (DisruptionTarget, readiness gates) are kept.
-    const unready = apps.filter((c) => !isReady(c)).map((c) => c.name);
-    const gates = (spec.readinessGates ?? []).map((g) => g.conditionType ?? '');
-    const oldConds = (Array.isArray(old['conditions']) ? old['conditions'] : []) as PodCondition[];
-    const gatesMissing = gates.filter((g) => !oldConds.some((c) => c.type === g && c.status === 'True'));
-    const owned: PodCondition[] = [];
-    owned.push({ type: 'PodReadyToStartContainers', status: sandbox && !terminal ? 'True' : 'False' });
-    if (initDone) owned.push({ type: 'Initialized', status: 'True' });
-    else {
-      const incomplete = inits.filter((c) => !(c.state === 'terminated' && c.terminated?.exitCode === 0) && !(c.sidecar && c.state === 'running')).map((c) => c.name);
-      owned.push({ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incomplete.join(' ')}]` });
-    }
-    let containersReady: PodCondition;
-    if (terminal) containersReady = { type: 'ContainersReady', status: 'False', reason: 'PodCompleted' };
-    else if (unready.length === 0 && initDone) containersReady = { type: 'ContainersReady', status: 'True' };
-    else containersReady = { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
-    let ready: PodCondition;
-    if (containersReady.status !== 'True') ready = { ...containersReady, type: 'Ready' };
-    else if (gatesMissing.length > 0) ready = { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', message: `corresponding condition of pod readiness gate "${gatesMissing[0]}" does not exist.` };
-    else ready = { type: 'Ready', status: 'True' };
-    owned.push(ready, containersReady, { type: 'PodScheduled', status: 'True' });
-    const ownedTypes = new Set(owned.map((c) => c.type));
-    const conditions: PodCondition[] = owned.map((c) => {
-      const prev = oldConds.find((p) => p.type === c.type);
-      const since = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : t(now);
-      return { type: c.type, status: c.status, lastProbeTime: null, lastTransitionTime: since, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) };
-    });
-    for (const c of oldConds) if (!ownedTypes.has(c.type)) conditions.push(c);
-    status['conditions'] = conditions;
-
-    const statusOf = (c: ContainerRun): Record<string, unknown> => {
-      const cs: Record<string, unknown> = { name: c.name, image: normalizeImage(c.image), imageID: c.startedAt > 0 ? imageIDOf(c.image) : '' };
-      if (c.containerID) cs['containerID'] = c.containerID;
-      if (c.state === 'running') cs['state'] = { running: { startedAt: t(c.startedAt) } };
-      else if (c.state === 'terminated' && c.terminated) cs['state'] = { terminated: termination(c.terminated) };
-      else cs['state'] = { waiting: { reason: c.waitingReason, ...(c.waitingMessage && c.waitingReason === 'CrashLoopBackOff' ? { message: c.waitingMessage } : {}) } };
-      cs['lastState'] = c.last ? { terminated: termination(c.last) } : {};
-      cs['ready'] = isReady(c) && !terminal;
-      cs['restartCount'] = c.restartCount;
-      cs['started'] = c.state === 'running';
-      return cs;
+    const view: PodView = {
+      sandboxReady: sandbox,
+      podIPs: sandbox && run.ip ? [run.ip] : [],
+      hostIP: this.opts.internalIP,
+      acceptedAt: run.acceptedAt,
+      stoppedForDeletion: !!pod.metadata?.deletionTimestamp && run.stopAt !== undefined && now >= run.stopAt && sandbox && apps.every((c) => c.state === 'terminated'),
+      containers: run.containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: c.startedAt > 0 ? imageIDOf(c.image) : '',
+        init: c.init,
+        sidecar: c.sidecar,
+        state: c.state,
+        waitingReason: c.waitingReason,
+        waitingMessage: c.waitingReason === 'CrashLoopBackOff' ? c.waitingMessage : undefined,
+        containerID: c.containerID || undefined,
+        startedAt: c.startedAt,
+        terminated: c.terminated,
+        last: c.last,
+        ready: c.state === 'running' && now >= c.readyAt,
+        started: c.state === 'running',
+        restartCount: c.restartCount,
+      })),
     };
-    if (inits.length > 0) status['initContainerStatuses'] = inits.map(statusOf);
-    status['containerStatuses'] = apps.map(statusOf);
-    return status;
+    return buildPodStatus(pod, view, now);
   }
 }
 
-function termination(x: Termination): Record<string, unknown> {
-  return { exitCode: x.exitCode, reason: x.reason, startedAt: t(x.startedAt), finishedAt: t(x.finishedAt), containerID: x.containerID };
-}
-
-function formatDelay(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return s % 60 === 0 ? `${m}m0s` : `${m}m${s % 60}s`;
-}
