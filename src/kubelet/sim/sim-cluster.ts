@@ -6,7 +6,7 @@
  */
 import type { ApiObject, Client } from '../../client/interface.js';
 import { refs, SharedInformer, type InformerFactory } from '../../client/informer.js';
-import type { EventRecorder } from '../../client/event-recorder.js';
+import { ClientEventRecorder, type EventRecorder } from '../../client/event-recorder.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
 import type { Logger } from '../../machinery/logger.js';
 import { SimNode, type SimTimings } from './sim-node.js';
@@ -41,6 +41,7 @@ export interface SimClusterOptions extends SimTimings {
   workersPerNode?: number;
   /** Nodes registered at once while starting (default 50). */
   startConcurrency?: number;
+  /** Kubelet events of every node; default: each node writes its own as `kubelet` on its host, as a kubelet does. */
   recorder?: EventRecorder;
   log?: Logger;
 }
@@ -111,7 +112,7 @@ export class SimCluster {
         shared: { pods: this.podInformer, nodes: this.nodeInformer },
         defaultPodCIDR: opts.defaultPodCIDR?.(name, i),
         workers: opts.workersPerNode,
-        recorder: opts.recorder,
+        recorder: opts.recorder ?? new ClientEventRecorder(client, 'kubelet', name, this.clock),
         startDelayMs: opts.startDelayMs,
         initContainerRunMs: opts.initContainerRunMs,
         runMs: opts.runMs,

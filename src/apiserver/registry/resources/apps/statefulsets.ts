@@ -25,7 +25,7 @@ import {
   type Obj,
 } from '../group-checks.js';
 import { restartAlways, selectorMatchesTemplate, specOf, validateWorkloadSelector } from './workload-checks.js';
-import { validatePodTemplateSpec } from '../core/pod-spec-validation.js';
+import { validatePodTemplateMetadata } from '../core/pod-spec-validation.js';
 
 const retentionPolicies = ['Retain', 'Delete'];
 
@@ -100,7 +100,9 @@ export function validateStatefulSet(obj: KubeObject): FieldError[] {
   errs.push(...selErrs);
   if (selector) {
     if (!selector.empty()) errs.push(...selectorMatchesTemplate(selector, spec.template, 'spec.template'));
-    errs.push(...validatePodTemplateSpec(spec.template, 'spec.template'));
+    // As ValidatePodTemplateSpecForStatefulSet: only the template's metadata. Its pod spec may
+    // mount volumeClaimTemplates that are not among its volumes; pods are validated when made.
+    errs.push(...validatePodTemplateMetadata(spec.template, 'spec.template'));
   }
   errs.push(...restartAlways(spec.template, 'spec.template'));
   const ads = objAt(objAt(spec, 'template'), 'spec')?.activeDeadlineSeconds;

@@ -277,7 +277,8 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
  * spec. Pod templates of controllers must restart their containers, so callers that need it
  * check `restartPolicy` themselves.
  */
-export function validatePodTemplateSpec(template: unknown, path: string): FieldError[] {
+/** The labels and annotations of a pod template. */
+export function validatePodTemplateMetadata(template: unknown, path: string): FieldError[] {
   if (!isObj(template)) return [required(path, '')];
   const errs: FieldError[] = [];
   const meta: Obj = isObj(template.metadata) ? template.metadata : {};
@@ -285,6 +286,10 @@ export function validatePodTemplateSpec(template: unknown, path: string): FieldE
   for (const k of Object.keys(stringMap(meta.annotations))) {
     for (const m of validateQualifiedName(k.toLowerCase())) errs.push(invalid(`${path}.metadata.annotations`, k, m));
   }
-  errs.push(...validatePodSpec(template.spec, `${path}.spec`));
   return errs;
+}
+
+export function validatePodTemplateSpec(template: unknown, path: string): FieldError[] {
+  if (!isObj(template)) return [required(path, '')];
+  return [...validatePodTemplateMetadata(template, path), ...validatePodSpec(template.spec, `${path}.spec`)];
 }
