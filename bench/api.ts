@@ -8,6 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { startCluster, type TestCluster } from '../test/support/cluster.js';
 import { findEtcd, startEtcd } from '../test/support/etcd-process.js';
 import { rawClient, type RawClient } from '../test/support/api-client.js';
+import { percentile, pool, rssMB } from './bench-support.js';
 
 const quick = process.argv.includes('--quick');
 const N_CREATES = quick ? 2000 : 10_000;
@@ -27,31 +28,6 @@ const pod = (name: string) => ({
   metadata: { name, labels: { app: 'bench' } },
   spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
 });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= n) return;
-        await work(i);
-      }
-    }),
-  );
-  return (performance.now() - t0) / 1000;
-}
-
-function rssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
 
 async function benchCluster(label: string, c: TestCluster): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
