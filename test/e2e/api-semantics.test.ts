@@ -169,3 +169,16 @@ test('a ServiceAccount token from `kubectl create token` authenticates as the se
   const after = await getOpen('/api/v1/namespaces/default/configmaps', { Authorization: `Bearer ${token}` });
   assert.equal(after.status, 401, 'the token dies with its service account');
 });
+
+test('a watch on Events from the resourceVersion their list returned is not refused as too old', async () => {
+  const api = rawClient(c.kubeconfig, c.port);
+  try {
+    const list = JSON.parse((await api.call('GET', '/api/v1/events?limit=500')).body) as { metadata: { resourceVersion: string } };
+    await api.call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'moves-the-revision' } });
+    const watch = await api.call('GET', `/api/v1/events?watch=1&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=1`);
+    assert.equal(watch.status, 200);
+    assert.doesNotMatch(watch.body, /too old resource version/);
+  } finally {
+    api.close();
+  }
+});

@@ -286,6 +286,8 @@ export class CustomResourceServing {
     const { served } = this.buildResource(ctx, names);
     s = { ctx, served, descriptorKey, schemaKeys: [], printers: new Map() };
     this.opts.registry.add(served);
+    // Filled at once, so revisions listed from now on can be watched from (see startCache).
+    void served.store.startCache().catch(() => undefined);
     this.serving.set(name, s);
     this.publishSchemas(s);
     return true;

@@ -175,6 +175,15 @@ export class GenericStore {
   }
 
   /**
+   * Fills the watch cache now. Done when the resource starts being served, as Kubernetes' cacher
+   * does: a cache started later would not know revisions that lists returned before it started,
+   * and a watch from such a revision would get 410 Expired.
+   */
+  startCache(): Promise<void> {
+    return this.cache.start();
+  }
+
+  /**
    * An object as the watch cache has it, falling back to the store on a miss (the cache may trail
    * a write that just happened): for admission lookups on every request, as Kubernetes' informers serve them.
    */
