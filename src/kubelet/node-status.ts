@@ -52,6 +52,11 @@ export interface NodeStatusOptions {
   nodeLister?: (name: string) => ApiObject | undefined;
   /** Told about failed writes (they are retried on the next tick). */
   onError?: (err: unknown, what: string) => void;
+  /**
+   * Why the node cannot run pods yet (its pod network is not ready), or undefined when it can;
+   * asked at every status update. The node is Ready only when this answers undefined.
+   */
+  notReadyReason?: () => string | undefined;
 }
 
 function packageVersion(): string {
@@ -237,7 +242,9 @@ export class NodeStatusReporter {
     const o = this.opts;
     const now = rfc3339(this.clock.now());
     const old = ((current?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
-    const conditions = healthyConditions.map((c) => {
+    const notReady = o.notReadyReason?.();
+    const conditions = healthyConditions.map((healthy) => {
+      const c = healthy.type === 'Ready' && notReady ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: notReady } : healthy;
       const prev = old.find((p) => p.type === c.type);
       const same = prev && prev.status === c.status;
       return { ...c, lastHeartbeatTime: now, lastTransitionTime: same && prev.lastTransitionTime ? prev.lastTransitionTime : now };

@@ -60,6 +60,9 @@ export interface SimNodeOptions extends SimTimings {
   onError?: (err: unknown, what: string) => void;
 }
 
+/** The Ready condition's message of a kubelet whose pod network is not configured (kubelet's wording). */
+export const networkNotReady = 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
+
 export const DEFAULT_SIM_CAPACITY: NodeResources = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
 
 type ContainerState = ContainerView['state'];
@@ -198,6 +201,8 @@ export class SimNode {
       leaseRenewIntervalMs: opts.leaseRenewIntervalMs,
       leaseDurationSeconds: opts.leaseDurationSeconds,
       initialDelayMs: opts.initialDelayMs,
+      // As a kubelet whose CNI has no config yet: no pod range, no Ready (so nothing is scheduled here).
+      notReadyReason: () => (this.allocator ? undefined : networkNotReady),
       nodeLister: (n) => this.nodes.get('', n),
       onError: opts.onError,
     });
@@ -288,7 +293,10 @@ export class SimNode {
     const spec = (node['spec'] ?? {}) as { podCIDR?: string };
     const cidr = spec.podCIDR ?? this.opts.defaultPodCIDR;
     if (cidr && this.allocator?.cidr !== cidr) {
+      const first = !this.allocator;
       this.allocator = new PodIPAllocator(cidr);
+      // Ready now: say so at once rather than at the next status tick.
+      if (first && !this.stopped) void this.reporter.syncStatus(true).catch((e: unknown) => this.opts.onError?.(e, 'status'));
       for (const [key, run] of this.runs) {
         if (run.ip && !run.ipReleased && !this.allocator.reserve(run.uid, run.ip)) run.ip = undefined;
         this.queue.add(key);

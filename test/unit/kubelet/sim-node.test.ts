@@ -24,8 +24,18 @@ before(async () => {
     backoffMaxMs: 200,
   });
   await node.start();
-  const n = await h.client.get(refs.nodes, '', NODE);
-  await h.client.update(refs.nodes, '', { ...n, spec: { ...(n['spec'] as object), podCIDR: '10.42.7.0/24', podCIDRs: ['10.42.7.0/24'] } });
+  // Without a pod range the node is not Ready, with the kubelet's message for an unconfigured CNI.
+  const registered = await h.client.get(refs.nodes, '', NODE);
+  notReadyBeforeCIDR = (((registered['status'] as Obj | undefined)?.['conditions'] ?? []) as Obj[]).find((c) => c['type'] === 'Ready');
+  await h.client.update(refs.nodes, '', { ...registered, spec: { ...(registered['spec'] as object), podCIDR: '10.42.7.0/24', podCIDRs: ['10.42.7.0/24'] } });
+});
+
+let notReadyBeforeCIDR: Obj | undefined;
+
+test('a node is NotReady until it has a pod range, then Ready', async () => {
+  assert.equal(notReadyBeforeCIDR?.['status'], 'False');
+  assert.match(String(notReadyBeforeCIDR?.['message']), /^container runtime network not ready: NetworkReady=false/);
+  await eventually('Ready', async () => cond(await h.client.get(refs.nodes, '', NODE), 'Ready')?.['status'] === 'True', 4000);
 });
 
 after(async () => {
