@@ -347,7 +347,11 @@ export class ApiServer {
 
   /** Creates what every cluster has from the start: system namespaces and the `kubernetes` Service. */
   async bootstrap(kubernetesServiceIP: string): Promise<void> {
+    await this.createDefaults(kubernetesServiceIP);
     await Promise.all(this.registry.all().map((s) => s.store.startCache()));
+  }
+
+  private async createDefaults(kubernetesServiceIP: string): Promise<void> {
     const ns = { group: '', version: 'v1', resource: 'namespaces' };
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       const existing = await this.storeOf('', 'namespaces').tryGet('', name);

@@ -17,6 +17,11 @@ export const indexes = {
     const ref = ((o.metadata?.['ownerReferences'] as Array<{ uid: string; controller?: boolean }> | undefined) ?? []).find((r) => r.controller);
     return ref ? [ref.uid] : [];
   },
+  /** Objects with no controlling owner, by namespace: what a controller may adopt. */
+  orphans: (o: ApiObject): string[] => {
+    const owned = ((o.metadata?.['ownerReferences'] as Array<{ controller?: boolean }> | undefined) ?? []).some((r) => r.controller);
+    return owned ? [] : [o.metadata?.namespace ?? ''];
+  },
   /** Pods by spec.nodeName. */
   nodeName: (o: ApiObject): string[] => [String((o['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '')],
 } satisfies Record<string, IndexFunc>;

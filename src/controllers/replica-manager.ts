@@ -5,7 +5,7 @@
  */
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { ApiObject, ResourceRef } from '../client/interface.js';
-import { keyOf, refs, splitKey, type SharedInformer } from '../client/informer.js';
+import { indexes, keyOf, refs, splitKey, type SharedInformer } from '../client/informer.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import type { Clock } from '../machinery/clock.js';
 import type { Selector } from '../machinery/labels.js';
@@ -204,6 +204,8 @@ export class ReplicaManager extends Controller {
     this.name = kindInfo.name;
     this.owners = ctx.informers.for(kindInfo.ref);
     this.pods = ctx.informers.for(refs.pods);
+    this.pods.addIndexer('controller-uid', indexes.controllerUid);
+    this.pods.addIndexer('orphans', indexes.orphans);
     this.expectations = new ControllerExpectations(ctx.clock);
     this.recorder = ctx.recorder(kindInfo.component);
     this.podControl = new PodControl(ctx.client, this.recorder);
@@ -299,7 +301,10 @@ export class ReplicaManager extends Controller {
     }
     const needsSync = this.expectations.satisfied(key);
     const selector = this.kindInfo.selectorOf(owner);
-    const active = this.pods.list(namespace).map(podOf).filter(isPodActive);
+    // Only pods it may own matter: its own and orphans (not every pod of the namespace, which
+    // made each sync cost as much as the namespace's pods).
+    const candidates = [...this.pods.byIndex('controller-uid', owner.metadata?.uid ?? ''), ...this.pods.byIndex('orphans', namespace)];
+    const active = candidates.map(podOf).filter(isPodActive);
     const pods = await claimObjects(active, {
       client: this.ctx.client,
       ref: refs.pods,
