@@ -27,6 +27,7 @@ import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
 import { DefaultStorageClass } from '../apiserver/admission/default-storage-class.js';
 import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/resource-quota.js';
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
+import { KubeletLogProxy } from '../apiserver/kubelet-proxy.js';
 
 export interface ControlPlaneOptions {
   backend: Backend;
@@ -127,6 +128,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     now: opts.now,
   });
   const server = apiServer;
+  server.setLogSource(new KubeletLogProxy((name) => server.served('', 'nodes').store.tryGet('', name), parseJoinToken(opts.token).secret));
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
   const crds = new CustomResourceServing({
