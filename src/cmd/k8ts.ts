@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { addServerCommand } from './server.js';
 import { addAgentCommand } from './agent.js';
+import { addImagesCommand } from './images.js';
 
 const program = new Command();
 program
@@ -10,5 +11,6 @@ program
   .version(process.env['npm_package_version'] ?? '0.1.0');
 addServerCommand(program);
 addAgentCommand(program);
+addImagesCommand(program);
 program.showHelpAfterError();
 await program.parseAsync(process.argv);
