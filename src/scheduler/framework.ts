@@ -187,6 +187,11 @@ export interface ImageState {
  * requests, the host ports in use and the images present. Mutated only by the cache (and by
  * preemption on clones).
  */
+let generations = 0;
+function nextGeneration(): number {
+  return ++generations;
+}
+
 export class NodeInfo {
   node: Node | undefined;
   readonly pods = new Map<string, PodInfo>();
@@ -199,15 +204,18 @@ export class NodeInfo {
   podsWithRequiredAntiAffinity: PodInfo[] = [];
   /** Normalized image name → size; `numNodes` filled from the cache. */
   imageStates = new Map<string, ImageState>();
-  /** Bumped on every change. */
-  generation = 0;
+  /**
+   * Changes on every change, to a number no NodeInfo had before (clones included): a node's
+   * name and generation identify its contents, so plugins may memoize per-node work by them.
+   */
+  generation = nextGeneration();
 
   constructor(readonly name: string) {}
 
   setNode(node: Node): void {
     this.node = node;
     this.allocatable = nodeAllocatable(node);
-    this.generation++;
+    this.generation = nextGeneration();
   }
 
   addPod(pi: PodInfo): void {
@@ -224,7 +232,7 @@ export class NodeInfo {
     }
     if (pi.hasAffinity()) this.podsWithAffinity.push(pi);
     if (pi.requiredAntiAffinity.length > 0) this.podsWithRequiredAntiAffinity.push(pi);
-    this.generation++;
+    this.generation = nextGeneration();
   }
 
   removePod(key: string): PodInfo | undefined {
@@ -245,7 +253,7 @@ export class NodeInfo {
     }
     if (pi.hasAffinity()) this.podsWithAffinity = this.podsWithAffinity.filter((p) => p.key !== key);
     if (pi.requiredAntiAffinity.length > 0) this.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.filter((p) => p.key !== key);
-    this.generation++;
+    this.generation = nextGeneration();
     return pi;
   }
 

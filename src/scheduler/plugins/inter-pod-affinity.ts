@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { MatchCounts } from './match-counts.js';
 import { PodInfo, Status, maxNodeScore, termMatches, type AffinityTerm, type CycleState, type FilterPlugin, type NamespaceLabels, type NodeInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.js';
 
 export const errReasonAffinityRules = "node(s) didn't match pod affinity rules";
@@ -34,6 +35,8 @@ function bump(m: TopologyCounts, k: string, d: number): void {
  * terms (both ways) score.
  */
 export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+  private readonly counts = new MatchCounts();
+  private readonly scoreKeys = new WeakMap<TopologyCounts, string[]>();
   readonly name = 'InterPodAffinity';
 
   /** `allNodes` gives the snapshot; `nsLabels` namespace labels for namespaceSelector terms. */
@@ -134,16 +137,21 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     const hasPreferred = podInfo.preferredAffinity.length + podInfo.preferredAntiAffinity.length > 0;
     const scores: TopologyCounts = new Map();
     const add = (t: AffinityTerm, labels: Record<string, string>, w: number): void => {
+      if (w === 0) return;
       const v = labels[t.topologyKey];
       if (v !== undefined) bump(scores, pair(t.topologyKey, v), w);
     };
+    const termKey = (t: AffinityTerm): string => `${[...t.namespaces].sort().join(',')}|${t.selector.toString()}`;
+    const affinityKeys = podInfo.preferredAffinity.map(termKey);
+    const antiKeys = podInfo.preferredAntiAffinity.map(termKey);
     for (const n of this.allNodes()) {
       const labels = n.node?.metadata?.labels ?? {};
-      const pods = hasPreferred ? n.pods.values() : n.podsWithAffinity.values();
-      for (const p of pods) {
-        for (const t of podInfo.preferredAffinity) if (termMatches(t, p.pod, this.nsLabels)) add(t, labels, t.weight);
-        for (const t of podInfo.preferredAntiAffinity) if (termMatches(t, p.pod, this.nsLabels)) add(t, labels, -t.weight);
-        if (!p.hasAffinity()) continue;
+      if (hasPreferred) {
+        // The incoming pod's terms against every pod of the node: counted once per node change.
+        podInfo.preferredAffinity.forEach((t, i) => add(t, labels, t.weight * this.matching(n, t, affinityKeys[i]!)));
+        podInfo.preferredAntiAffinity.forEach((t, i) => add(t, labels, -t.weight * this.matching(n, t, antiKeys[i]!)));
+      }
+      for (const p of n.podsWithAffinity) {
         for (const t of p.preferredAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, t.weight);
         if (this.hardPodAffinityWeight > 0) for (const t of p.requiredAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, this.hardPodAffinityWeight);
         for (const t of p.preferredAntiAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, -t.weight);
@@ -157,17 +165,34 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     return Status.success();
   }
 
+  /** Pods of the node the term selects (memoized unless it selects namespaces by label, which may change). */
+  private matching(n: NodeInfo, t: AffinityTerm, key: string): number {
+    if (t.namespaceSelector) {
+      let c = 0;
+      for (const p of n.pods.values()) if (termMatches(t, p.pod, this.nsLabels)) c++;
+      return c;
+    }
+    return this.counts.count(n, key, (p) => termMatches(t, p.pod, this.nsLabels));
+  }
+
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const scores = state.read<TopologyCounts>(`${this.name}/score`);
     if (!scores) return 0;
     const labels = nodeInfo.node?.metadata?.labels ?? {};
+    // One lookup per topology key (not a pass over every scored domain for every node).
+    let keys = this.scoreKeys.get(scores);
+    if (!keys) {
+      keys = [...new Set([...scores.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))))];
+      this.scoreKeys.set(scores, keys);
+    }
     let s = 0;
-    for (const [k, v] of scores) {
-      const i = k.indexOf('\u0000');
-      if (labels[k.slice(0, i)] === k.slice(i + 1)) s += v;
+    for (const key of keys) {
+      const v = labels[key];
+      if (v !== undefined) s += scores.get(pair(key, v)) ?? 0;
     }
     return s;
   }
+
 
   normalizeScore(_state: CycleState, _pod: Pod, scores: Array<{ name: string; score: number }>): void {
     let min = Infinity;

@@ -3,6 +3,7 @@ import { selectorFromLabelSelector, type LabelSelector, type Selector } from '..
 import { Status, maxNodeScore, type CycleState, type FilterPlugin, type NodeInfo, type PodInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.js';
 import { podMatchesNodeSelectorAndAffinity } from '../../machinery/node-selector.js';
 import { toleratesTaint } from './taint-toleration.js';
+import { MatchCounts } from './match-counts.js';
 
 export const errReasonTopologySpread = "node(s) didn't match pod topology spread constraints";
 export const errReasonTopologySpreadLabel = "node(s) didn't match pod topology spread constraints (missing required label)";
@@ -59,6 +60,7 @@ function countable(p: PodInfo, ns: string, sel: Selector): boolean {
   return p.pod.metadata?.namespace === ns && !p.pod.metadata?.deletionTimestamp && sel.matches(p.pod.metadata?.labels ?? {});
 }
 
+
 function nodeEligible(pod: Pod, c: Constraint, n: NodeInfo): boolean {
   if (!n.node) return false;
   if (c.honorAffinity && !podMatchesNodeSelectorAndAffinity(pod, n.node)) return false;
@@ -90,6 +92,7 @@ export class PodTopologySpreadPlugin implements PreFilterPlugin, FilterPlugin, P
   readonly name = 'PodTopologySpread';
 
   private readonly defaultSelector: DefaultSelectorFor;
+  private readonly counts = new MatchCounts();
   private readonly allNodes: ((feasible: NodeInfo[]) => NodeInfo[]) | undefined;
 
   /** `allNodes` gives every node for scoring counts (defaults to the feasible ones). */
@@ -107,14 +110,14 @@ export class PodTopologySpreadPlugin implements PreFilterPlugin, FilterPlugin, P
     }
     const ns = pod.metadata?.namespace ?? '';
     const counts = constraints.map(() => new Map<string, number>());
+    const keys = constraints.map((c) => `${ns}|${c.selector.toString()}`);
     for (const n of nodes) {
       if (!hasAllKeys(n, constraints)) continue;
       const labels = n.node?.metadata?.labels ?? {};
       constraints.forEach((c, i) => {
         if (!nodeEligible(pod, c, n)) return;
         const domain = labels[c.topologyKey]!;
-        let cnt = 0;
-        for (const p of n.pods.values()) if (countable(p, ns, c.selector)) cnt++;
+        const cnt = this.counts.count(n, keys[i]!, (p) => countable(p, ns, c.selector));
         counts[i]!.set(domain, (counts[i]!.get(domain) ?? 0) + cnt);
       });
     }
@@ -179,13 +182,13 @@ export class PodTopologySpreadPlugin implements PreFilterPlugin, FilterPlugin, P
     const present = constraints.filter((c) => nodes.some((n) => n.node?.metadata?.labels?.[c.topologyKey] !== undefined));
     const ns = pod.metadata?.namespace ?? '';
     const counts = present.map(() => new Map<string, number>());
+    const keys = present.map((c) => `${ns}|${c.selector.toString()}`);
     for (const n of this.allNodes ? this.allNodes(nodes) : nodes) {
       const labels = n.node?.metadata?.labels ?? {};
       present.forEach((c, i) => {
         const domain = labels[c.topologyKey];
         if (domain === undefined || !nodeEligible(pod, c, n)) return;
-        let cnt = 0;
-        for (const p of n.pods.values()) if (countable(p, ns, c.selector)) cnt++;
+        const cnt = this.counts.count(n, keys[i]!, (p) => countable(p, ns, c.selector));
         counts[i]!.set(domain, (counts[i]!.get(domain) ?? 0) + cnt);
       });
     }
