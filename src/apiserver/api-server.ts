@@ -91,7 +91,7 @@ export class ApiServer {
 
   constructor(private readonly config: ApiServerConfig) {
     this.now = config.now ?? (() => new Date());
-    this.client = new InProcessClient(this.registry, this.now);
+    this.client = new InProcessClient(this.registry, this.now, config.tokens);
     this.admission = [new NamespaceLifecycle(() => this.storeOf('', 'namespaces')), ...(config.admission ?? [])];
     for (const d of builtinResources) {
       const id = `${d.group}/${d.resource}`;

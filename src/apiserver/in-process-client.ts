@@ -8,6 +8,8 @@ import type { KubeObject, RequestContext } from './registry/strategy.js';
 import { finalizeNamespace } from './handlers/subresources/namespace-finalize.js';
 import { bindPod } from './handlers/subresources/binding.js';
 import { evictPod } from './handlers/subresources/eviction.js';
+import { issueTokenRequest } from './handlers/subresources/service-account-token.js';
+import type { ServiceAccountTokens } from './auth/service-account-tokens.js';
 import { needsConversion } from './handlers/resource-handler.js';
 
 /**
@@ -31,6 +33,8 @@ export class InProcessClient implements Client {
   constructor(
     private readonly registry: ResourceRegistry,
     private readonly now: () => Date = () => new Date(),
+    /** Signs ServiceAccount tokens (`serviceaccounts/NAME/token`); absent: that subresource is refused. */
+    private readonly tokens?: ServiceAccountTokens,
   ) {}
 
   private served(ref: ResourceRef): ServedResource {
@@ -137,6 +141,10 @@ export class InProcessClient implements Client {
         else if (query.subresource === 'eviction') await evictPod(pods, this.registry.byGroup('policy', 'poddisruptionbudgets')?.store, namespace, name, obj as KubeObject, ctx);
         else throw new ApiError(404, 'NotFound', `pods/${query.subresource} cannot be created in-process`);
         return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as ApiObject;
+      }
+      if (ref.group === '' && ref.resource === 'serviceaccounts' && query.subresource === 'token') {
+        if (!this.tokens) throw new ApiError(404, 'NotFound', 'serviceaccounts/token cannot be created in-process');
+        return (await issueTokenRequest(this.tokens, this.registry, this.served(ref), this.ctx(namespace, query.dryRun), obj.metadata?.name ?? '', obj as KubeObject)) as ApiObject;
       }
       const s = this.served(ref);
       const ns = s.descriptor.namespaced ? namespace : '';

@@ -2,7 +2,8 @@
  * `k8ts agent --server URL --token TOKEN`: joins this machine (or, with the sim runtime, any
  * number of simulated nodes) to a cluster run by `k8ts server`, as `k3s agent` does.
  */
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:https';
 import type { Command } from 'commander';
 import { primaryAddress } from './host-address.js';
@@ -22,6 +23,8 @@ export interface AgentFlags {
   simMemory: string;
   simPods: string;
   nodeLeaseDurationSeconds: string;
+  dataDir: string;
+  clusterDns: string;
   logLevel: LogLevel;
 }
 
@@ -67,7 +70,9 @@ export function addAgentCommand(program: Command): void {
     .description('Join this machine as a node of a cluster run by `k8ts server`.')
     .requiredOption('--server <url>', 'the server to join, e.g. https://10.0.0.1:6443')
     .option('--token <token>', 'join token (the server prints where it is: <data-dir>/server/token); or K8TS_TOKEN')
-    .option('--runtime <runtime>', 'sim (containerd arrives with the kubelet)', 'sim')
+    .option('--runtime <runtime>', 'sim (simulated nodes) or containerd (real containers; needs root)', 'sim')
+    .option('--data-dir <dir>', 'state directory (containerd, pods, logs, images under <dir>/agent)', process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts'))
+    .option('--cluster-dns <ip>', 'cluster DNS Service IP written into pods\' resolv.conf', '10.43.0.10')
     .option('--node-name <name>', 'name of the node', hostname())
     .option('--node-ip <ip>', 'InternalIP the node reports (default: the first non-loopback IPv4 address)')
     .option('--sim-nodes <n>', 'with --runtime sim: simulate this many nodes, named <node-name>-0 … (default 1, named --node-name)', '1')
@@ -88,8 +93,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write('k8ts agent: --token is required (the server keeps it in <data-dir>/server/token)\n');
     process.exit(2);
   }
-  if (flags.runtime !== 'sim') {
-    process.stderr.write(`k8ts agent: runtime ${flags.runtime ?? ''} is not available in this version; use --runtime sim\n`);
+  if (flags.runtime !== 'sim' && flags.runtime !== 'containerd') {
+    process.stderr.write(`k8ts agent: unknown runtime ${flags.runtime ?? ''}; use containerd or sim\n`);
     process.exit(2);
   }
   const token = parseJoinToken(tokenText);
@@ -109,24 +114,42 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write(`k8ts agent: the server refused the token (${(e as Error).message}); use the one in the server's <data-dir>/server/token\n`);
     process.exit(1);
   }
-  const sim = new SimCluster(client, {
-    nodeNames: count === 1 ? [flags.nodeName] : Array.from({ length: count }, (_, i) => `${flags.nodeName}-${i}`),
-    internalIP: count === 1 ? (flags.nodeIp ?? primaryAddress()) : undefined,
-    cpu: flags.simCpu,
-    memory: flags.simMemory,
-    pods: flags.simPods,
-    leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
-    log: log.child('sim'),
-  });
-  await sim.start();
-  log.info('k8ts agent is running', { server: flags.server, runtime: flags.runtime, nodes: count });
-  process.stdout.write(`k8ts agent joined ${flags.server} as ${count === 1 ? flags.nodeName : `${count} nodes ${flags.nodeName}-0…${count - 1}`}\n`);
-  const shutdown = (signal: string): void => {
+  let stopNode: () => Promise<void>;
+  if (flags.runtime === 'containerd') {
+    // Loaded only when asked for: the sim runtime needs none of the kubelet's code.
+    const { startNode } = await import('./node.js');
+    const node = await startNode({
+      client,
+      agentDir: join(flags.dataDir, 'agent'),
+      nodeName: flags.nodeName,
+      internalIP: flags.nodeIp ?? primaryAddress() ?? '127.0.0.1',
+      clusterDNS: flags.clusterDns,
+      leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
+      token: token.secret,
+      log,
+    });
+    stopNode = () => node.stop();
+  } else {
+    const sim = new SimCluster(client, {
+      nodeNames: count === 1 ? [flags.nodeName] : Array.from({ length: count }, (_, i) => `${flags.nodeName}-${i}`),
+      internalIP: count === 1 ? (flags.nodeIp ?? primaryAddress()) : undefined,
+      cpu: flags.simCpu,
+      memory: flags.simMemory,
+      pods: flags.simPods,
+      leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
+      log: log.child('sim'),
+    });
+    await sim.start();
+    stopNode = async () => sim.close();
+  }
+  log.info('k8ts agent is running', { server: flags.server, runtime: flags.runtime, nodes: flags.runtime === 'containerd' ? 1 : count });
+  process.stdout.write(`k8ts agent joined ${flags.server} as ${count === 1 || flags.runtime === 'containerd' ? flags.nodeName : `${count} nodes ${flags.nodeName}-0…${count - 1}`}\n`);
+  const shutdown = async (signal: string): Promise<void> => {
     log.info('shutting down', { signal });
-    sim.close();
+    await stopNode();
     client.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }

@@ -80,7 +80,7 @@ export function addServerCommand(program: Command): void {
     .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.43.0.0/16')
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', '10.43.0.10')
     .option('--disable-agent', 'run no node on this machine')
-    .option('--runtime <runtime>', 'sim (containerd arrives with the kubelet)')
+    .option('--runtime <runtime>', 'sim (simulated nodes; the default for now) or containerd (real containers: a kubelet on containerd, needs root)')
     .option('--sim-nodes <n>', 'simulated nodes with --runtime sim (default 1, named --node-name)', '1')
     .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
@@ -132,7 +132,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     defaultTolerationSeconds: Number(flags.defaultTolerationSeconds),
   });
   const nodeSide = serveNodeMetrics(plane);
-  const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log);
+  const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log, advertise, token.secret);
   await nodeSide.start();
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfig, {
@@ -171,11 +171,24 @@ function serveNodeMetrics(plane: ControlPlane): InformerFactory {
 }
 
 /** The nodes this server runs itself: simulated ones for now (the containerd kubelet comes later). */
-async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, informers: InformerFactory, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
+async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, informers: InformerFactory, log: Logger, nodeIP: string, token: string): Promise<{ close(): Promise<void> } | undefined> {
   if (runtime === 'none') return undefined;
-  if (runtime !== 'sim') {
-    log.warn('only the sim runtime exists in this version; running simulated nodes', { requested: runtime });
+  if (runtime === 'containerd') {
+    // Loaded only when asked for: the sim runtime needs none of the kubelet's code.
+    const { startNode } = await import('./node.js');
+    const node = await startNode({
+      client: plane.apiServer.client,
+      agentDir: join(flags.dataDir, 'agent'),
+      nodeName: flags.nodeName ?? hostname(),
+      internalIP: nodeIP,
+      clusterDNS: flags.clusterDns,
+      leaseDurationSeconds: flags.nodeLeaseDurationSeconds ? Number(flags.nodeLeaseDurationSeconds) : Math.min(40, Number(flags.nodeMonitorGracePeriod)),
+      token,
+      log,
+    });
+    return { close: () => node.stop() };
   }
+  if (runtime !== 'sim') throw new Error(`unknown --runtime ${runtime}: use containerd or sim`);
   const count = Math.max(0, Number(flags.simNodes));
   const sim = new SimCluster(
     plane.apiServer.client,

@@ -24,6 +24,8 @@ export interface ClusterOptions {
   extraArgs?: string[];
   /** Simulated nodes to run (default: none — an API-only server). */
   simNodes?: number;
+  /** Run this machine's node with real containers (`--runtime containerd`), named `nodeName`. */
+  containerd?: { nodeName: string };
 }
 
 export interface TestCluster {
@@ -104,7 +106,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   let logs = '';
 
   const launch = async (): Promise<void> => {
-    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...(opts.simNodes ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)] : ['--disable-agent']), ...(opts.extraArgs ?? [])];
+    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...(opts.containerd ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName] : opts.simNodes ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)] : ['--disable-agent']), ...(opts.extraArgs ?? [])];
     if (opts.etcd) args.push('--datastore-endpoint', `etcd://${opts.etcd.replace(/^http:\/\//, '')}`);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;

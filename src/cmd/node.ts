@@ -1,0 +1,50 @@
+/**
+ * The node a `k8ts server` or `k8ts agent` runs on its own machine with real containers: its
+ * containerd, then the kubelet on it. Stopping stops the kubelet and containerd; containers keep
+ * running in their shims and are found again at the next start.
+ */
+import type { Client } from '../client/interface.js';
+import type { Logger } from '../machinery/logger.js';
+import { startContainerd } from '../kubelet/containerd/containerd-process.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+
+export interface NodeOptions {
+  client: Client;
+  /** `DATA_DIR/agent`. */
+  agentDir: string;
+  nodeName: string;
+  internalIP: string;
+  clusterDNS: string;
+  leaseDurationSeconds?: number;
+  /** The join secret: the API server presents it to the kubelet. */
+  token: string;
+  log: Logger;
+}
+
+export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void> }> {
+  if (process.getuid?.() !== 0) throw new Error('--runtime containerd runs containers and needs root; run as root, or use --runtime sim');
+  const containerd = await startContainerd(o.agentDir, o.log.child('containerd'));
+  const kubelet = new Kubelet({
+    client: o.client,
+    nodeName: o.nodeName,
+    agentDir: o.agentDir,
+    containerd,
+    internalIP: o.internalIP,
+    clusterDNS: [o.clusterDNS],
+    leaseDurationSeconds: o.leaseDurationSeconds,
+    serverToken: o.token,
+    log: o.log.child('kubelet'),
+  });
+  try {
+    await kubelet.start();
+  } catch (e) {
+    await containerd.stop();
+    throw e;
+  }
+  return {
+    async stop() {
+      await kubelet.stop();
+      await containerd.stop();
+    },
+  };
+}

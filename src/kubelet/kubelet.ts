@@ -1,0 +1,327 @@
+/**
+ * The kubelet on containerd: registers this machine as a Node (capacity read from the machine),
+ * keeps its status and Lease fresh, writes the node's CNI config once it has a pod range, loads
+ * image archives, and runs the pods bound to it through the CRI. Pods are synced by a work queue
+ * (one sync per pod at a time); a relist of the runtime every second (the kubelet's PLEG) notices
+ * containers that exited on their own.
+ */
+import { availableParallelism, hostname as osHostname, release, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { ApiObject, Client } from '../client/interface.js';
+import { isNotFound } from '../client/interface.js';
+import { keyOf, refs, SharedInformer } from '../client/informer.js';
+import { WorkQueue } from '../client/workqueue.js';
+import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
+import type { Logger } from '../machinery/logger.js';
+import { realClock } from '../machinery/clock.js';
+import { NodeStatusReporter } from './node-status.js';
+import { CriClient } from './cri/cri-client.js';
+import { PAUSE_IMAGE, type RunningContainerd } from './containerd/containerd-process.js';
+import { writeCniConfig } from './cni-config.js';
+import { buildPauseImage } from './images/pause-image.js';
+import { importArchive } from './images/oci-archive.js';
+import { ImageManager } from './image-manager.js';
+import { PodSync, labels } from './pod-sync.js';
+import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
+import { VolumeManager } from './volumes/volume-manager.js';
+import { ProbeManager } from './probes/probe-manager.js';
+import type { EnvSources } from './container-env.js';
+
+export interface KubeletOptions {
+  client: Client;
+  nodeName: string;
+  /** `DATA_DIR/agent`: pods, logs, images, CNI state. */
+  agentDir: string;
+  containerd: RunningContainerd;
+  internalIP: string;
+  clusterDNS: string[];
+  clusterDomain?: string;
+  maxPods?: number;
+  leaseDurationSeconds?: number;
+  labels?: Record<string, string>;
+  /** The bearer token the API server presents to this kubelet's server (the join secret). */
+  serverToken: string;
+  /** Port of the kubelet's HTTPS server (10250). */
+  port?: number;
+  log: Logger;
+  recorder?: EventRecorder;
+}
+
+function osImage(): string {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+/** Capacity as the kubelet reads it off the machine. */
+export function machineCapacity(dir: string, maxPods: number): { cpu: string; memory: string; pods: string; 'ephemeral-storage': string } {
+  const fs = statfsSync(dir);
+  return {
+    cpu: String(availableParallelism()),
+    memory: `${Math.floor(totalmem() / 1024)}Ki`,
+    pods: String(maxPods),
+    'ephemeral-storage': `${Math.floor((fs.blocks * fs.bsize) / 1024)}Ki`,
+  };
+}
+
+export class Kubelet {
+  private readonly cri: CriClient;
+  private readonly reporter: NodeStatusReporter;
+  private readonly pods: SharedInformer;
+  private readonly nodes: SharedInformer;
+  private readonly queue = new WorkQueue<string>({ clock: realClock });
+  private readonly sync: PodSync;
+  private readonly probes: ProbeManager;
+  private readonly volumes: VolumeManager;
+  private readonly recorder: EventRecorder;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
+  private readonly known = new Map<string, Pod>();
+  private relistTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private server: KubeletServer | undefined;
+  private lastRelist = new Map<string, string>();
+  private stopped = false;
+  private cniWritten = '';
+  /** Filled in at start with what the runtime reports. */
+  private readonly nodeInfo: Record<string, string> = { osImage: osImage(), kernelVersion: release() };
+
+  constructor(private readonly o: KubeletOptions) {
+    this.cri = new CriClient(o.containerd.endpoint);
+    const maxPods = o.maxPods ?? 110;
+    const capacity = machineCapacity(o.agentDir, maxPods);
+    this.recorder = o.recorder ?? new ClientEventRecorder(o.client, 'kubelet', o.nodeName);
+    this.reporter = new NodeStatusReporter(o.client, {
+      nodeName: o.nodeName,
+      capacity,
+      internalIP: o.internalIP,
+      hostname: osHostname(),
+      labels: o.labels,
+      leaseDurationSeconds: o.leaseDurationSeconds,
+      nodeInfo: this.nodeInfo,
+      onError: (err, what) => o.log.debug('node status write failed', { what, error: err instanceof Error ? err.message : String(err) }),
+    });
+    this.pods = new SharedInformer(o.client, refs.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
+    this.nodes = new SharedInformer(o.client, refs.nodes, { fieldSelector: `metadata.name=${o.nodeName}` });
+    this.probes = new ProbeManager({
+      onChange: (uid, name, kind, result) => {
+        const pod = [...this.known.values()].find((p) => p.metadata?.uid === uid);
+        if (!pod) return;
+        if ((kind === 'liveness' || kind === 'startup') && result === 'failure') {
+          const cs = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((c) => c.name === name);
+          const id = cs?.containerID?.replace(/^containerd:\/\//, '');
+          if (id) this.sync.markForRestart(id, `Container ${name} failed ${kind} probe, will be restarted`);
+        }
+        this.queue.add(keyOf(pod as ApiObject));
+      },
+      onEvent: (pod, type, reason, message) => this.recorder.event(pod as ApiObject, type, reason, message),
+    });
+    this.volumes = new VolumeManager({ client: o.client, podsDir: join(o.agentDir, 'pods'), nodeName: o.nodeName, log: o.log.child('volumes') });
+    const envSources: EnvSources = {
+      configMap: async (ns, name) => this.getOrUndefined(refs.configmaps, ns, name),
+      secret: async (ns, name) => this.getOrUndefined(refs.secrets, ns, name),
+      services: async (ns) => {
+        const [own, dflt] = await Promise.all([o.client.list(refs.services, ns), ns === 'default' ? Promise.resolve({ items: [] }) : o.client.list(refs.services, 'default')]);
+        return [...own.items, ...dflt.items.filter((s) => s.metadata?.name === 'kubernetes')] as never[];
+      },
+    };
+    this.sync = new PodSync({
+      client: o.client,
+      cri: this.cri,
+      images: new ImageManager(this.cri),
+      volumes: this.volumes,
+      probes: this.probes,
+      envSources,
+      recorder: this.recorder,
+      node: {
+        nodeName: o.nodeName,
+        hostIP: o.internalIP,
+        hostname: osHostname(),
+        allocatable: { cpu: capacity.cpu, memory: capacity.memory },
+        clusterDNS: o.clusterDNS,
+        clusterDomain: o.clusterDomain ?? 'cluster.local',
+        podLogsDir: join(o.agentDir, 'logs', 'pods'),
+      },
+      log: o.log,
+      requeueAt: (pod, at) => this.requeueAt(keyOf(pod as ApiObject), at),
+    });
+  }
+
+  private async getOrUndefined<T>(ref: typeof refs.configmaps, ns: string, name: string): Promise<T | undefined> {
+    try {
+      return (await this.o.client.get(ref, ns, name)) as T;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  private requeueAt(key: string, at: number): void {
+    const delay = Math.max(0, at - Date.now());
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) this.queue.add(key);
+    }, delay);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.o.agentDir, 'logs', 'pods'), { recursive: true });
+    const version = await this.cri.runtime<{ runtimeName: string; runtimeVersion: string }>('Version', { version: 'v1' });
+    this.nodeInfo['containerRuntimeVersion'] = `${version.runtimeName}://${version.runtimeVersion}`;
+    await this.loadImages();
+    this.nodes.addEventHandler({ onAdd: (n) => this.nodeChanged(n), onUpdate: (_o, n) => this.nodeChanged(n) });
+    this.pods.addEventHandler({
+      onAdd: (p) => this.podChanged(p),
+      onUpdate: (_o, p) => this.podChanged(p),
+      onDelete: (p) => this.podChanged(p, true),
+    });
+    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), log: this.o.log });
+    await this.server.start();
+    await this.reporter.start();
+    await Promise.all([this.nodes.start(), this.pods.start()]);
+    await this.cleanUpOrphans();
+    for (let i = 0; i < 4; i++) void this.worker();
+    this.relistTimer = setInterval(() => void this.relist().catch((e: unknown) => this.o.log.debug('relist failed', { error: String(e) })), 1000);
+    this.relistTimer.unref();
+    // A periodic resync of every pod, as the kubelet's: volumes follow their ConfigMaps and Secrets.
+    this.resyncTimer = setInterval(() => {
+      for (const k of this.known.keys()) this.queue.add(k);
+    }, 10_000);
+    this.resyncTimer.unref();
+    this.o.log.info('kubelet started', { node: this.o.nodeName, runtime: `${version.runtimeName}://${version.runtimeVersion}` });
+  }
+
+  /** The pause image (built here when missing) and archives in `DATA_DIR/agent/images`. */
+  private async loadImages(): Promise<void> {
+    const socket = this.o.containerd.paths.socket;
+    const st = await this.cri.image<{ image?: { id?: string } | null }>('ImageStatus', { image: { image: PAUSE_IMAGE } });
+    if (!st.image?.id) {
+      const file = join(this.o.agentDir, 'images-cache', 'pause.tar');
+      mkdirSync(join(this.o.agentDir, 'images-cache'), { recursive: true });
+      await buildPauseImage(PAUSE_IMAGE, file);
+      await importArchive(socket, file);
+    }
+    const dir = join(this.o.agentDir, 'images');
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir).filter((n) => /\.(tar|oci)$/.test(n))) {
+      const names = await importArchive(socket, join(dir, f));
+      this.o.log.info('imported image archive', { file: f, images: names });
+    }
+  }
+
+  private nodeChanged(n: ApiObject): void {
+    const cidr = (n['spec'] as { podCIDR?: string } | undefined)?.podCIDR;
+    if (!cidr || cidr === this.cniWritten) return;
+    writeCniConfig(this.o.containerd.paths.cniConfDir, cidr, join(this.o.agentDir, 'cni', 'ipam'));
+    this.cniWritten = cidr;
+    this.o.log.info('pod network configured', { podCIDR: cidr });
+    // Pods waiting for the network get another go.
+    for (const k of this.known.keys()) this.queue.add(k);
+  }
+
+  private podChanged(p: ApiObject, deleted = false): void {
+    const key = keyOf(p);
+    if (deleted) this.known.set(key, { ...(p as Pod), metadata: { ...(p as Pod).metadata, deletionTimestamp: (p as Pod).metadata?.deletionTimestamp ?? new Date().toISOString() } });
+    else this.known.set(key, p as Pod);
+    this.queue.add(key);
+  }
+
+  private async worker(): Promise<void> {
+    while (!this.stopped) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.handle(key);
+        this.queue.forget(key);
+      } catch (e) {
+        this.o.log.debug('pod sync failed; retrying', { pod: key, error: (e as Error).message });
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async handle(key: string): Promise<void> {
+    const pod = this.known.get(key);
+    if (!pod) return;
+    const live = this.pods.getByKey(key) as Pod | undefined;
+    if (!live || live.metadata?.uid !== pod.metadata?.uid) {
+      // Gone from the API (force-deleted): stop and remove everything.
+      await this.sync.kill(pod, 0, true);
+      this.known.delete(key);
+      return;
+    }
+    if (live.metadata?.deletionTimestamp) {
+      this.probes.updatePod(live);
+      const grace = live.metadata.deletionGracePeriodSeconds ?? live.spec?.terminationGracePeriodSeconds ?? 30;
+      await this.sync.kill(live, grace, true);
+      // The kubelet finishes a graceful deletion once the pod is stopped.
+      await this.o.client.delete(refs.pods, live.metadata.namespace ?? '', live.metadata.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: live.metadata.uid } }).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+      return;
+    }
+    await this.sync.sync(live);
+  }
+
+  /** The kubelet's PLEG: a container that changed state in the runtime resyncs its pod. */
+  private async relist(): Promise<void> {
+    const res = await this.cri.runtime<{ containers: Array<{ id: string; state: string; labels: Record<string, string> }> }>('ListContainers', {});
+    const now = new Map<string, string>();
+    const changedUids = new Set<string>();
+    for (const c of res.containers) {
+      now.set(c.id, c.state);
+      if (this.lastRelist.get(c.id) !== c.state) changedUids.add(c.labels[labels.podUid] ?? '');
+    }
+    for (const [id] of this.lastRelist) if (!now.has(id)) changedUids.add('');
+    this.lastRelist = now;
+    if (!changedUids.size) return;
+    for (const [key, pod] of this.known) if (changedUids.has(pod.metadata?.uid ?? '')) this.queue.add(key);
+  }
+
+  /** Sandboxes of pods that no longer exist (deleted while the kubelet was down) are removed. */
+  private async cleanUpOrphans(): Promise<void> {
+    const live = new Set(this.pods.list().map((p) => p.metadata?.uid ?? ''));
+    for (const uid of await this.sync.knownPodUids()) {
+      if (live.has(uid)) continue;
+      await this.sync.kill({ metadata: { uid, name: uid, namespace: '' } } as Pod, 0, true);
+    }
+  }
+
+  /** The log file of a pod's container (its newest run, or with `previous` the one before). */
+  private async findLog(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLogTarget | undefined> {
+    const res = await this.cri.runtime<{ containers: Array<{ id: string; metadata: { attempt: number } }> }>('ListContainers', {
+      filter: { labelSelector: { [labels.podNamespace]: namespace, [labels.podName]: pod, [labels.containerName]: container } },
+    });
+    const runs = res.containers.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+    const run = previous ? runs[1] : runs[0];
+    if (!run) return undefined;
+    const st = await this.cri.runtime<{ status: { logPath: string; state: string } }>('ContainerStatus', { containerId: run.id });
+    if (!st.status.logPath) return undefined;
+    return {
+      logPath: st.status.logPath,
+      running: async () => (await this.cri.runtime<{ status: { state: string } }>('ContainerStatus', { containerId: run.id }).catch(() => ({ status: { state: 'gone' } }))).status.state === 'CONTAINER_RUNNING',
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.server?.stop();
+    if (this.relistTimer) clearInterval(this.relistTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.queue.shutDown();
+    this.probes.stop();
+    this.pods.stop();
+    this.nodes.stop();
+    this.reporter.stop();
+    this.cri.close();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Real containers: `k8ts server --runtime containerd` runs its own containerd and kubelet; pods
+ * run as containers with their own network namespace and IP from the node's range, restart by
+ * their policy with CrashLoopBackOff, and leave nothing behind when deleted.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startCluster, type TestCluster } from '../support/cluster.js';
+import { eventually as poll } from '../support/eventually.js';
+import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
+import { CriClient } from '../../src/kubelet/cri/cri-client.js';
+
+const skip = skipWithoutContainers();
+const node = 'k8ts-e2e-node';
+let c: TestCluster | undefined;
+
+const eventually = <T>(what: Parameters<typeof poll>[0], probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> => poll(what, probe, ms);
+
+/** A busybox image archive dropped where the kubelet imports archives at start (air-gapped). */
+async function busyboxArchive(dataDir: string): Promise<void> {
+  mkdirSync(join(dataDir, 'agent', 'images'), { recursive: true });
+  await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), ['sh', 'sleep', 'echo', 'cat', 'hostname', 'ls', 'wget', 'httpd', 'ip']);
+}
+
+before(async () => {
+  if (skip) return;
+  const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-kubelet-'));
+  await busyboxArchive(dataDir);
+  c = await startCluster({ dataDir, containerd: { nodeName: node } });
+});
+after(async () => {
+  if (!c) return;
+  await c.k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => undefined);
+  await c.destroy();
+});
+
+test('the node registers with capacity read from the machine and becomes Ready', { skip }, async () => {
+  await eventually('node Ready', async () => new RegExp(`^${node}\\s+Ready`, 'm').test(await c!.k(['get', 'nodes'])));
+  const cpu = await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.capacity.cpu}']);
+  assert.ok(Number(cpu) >= 1);
+  assert.match(await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion}']), /^containerd:\/\//);
+});
+
+test('a busybox pod runs as a container with its own IP from the node range', { skip }, async () => {
+  await c!.k(['run', 'hello', '--image=busybox:1.36', '--image-pull-policy=IfNotPresent', '--', 'sh', '-c', 'echo hello; sleep 3600']);
+  await c!.k(['wait', '--for=condition=Ready', 'pod/hello', '--timeout=60s']);
+  const pod = JSON.parse(await c!.k(['get', 'pod', 'hello', '-o', 'json'])) as { status: { podIP: string; phase: string; containerStatuses: Array<{ ready: boolean; state: { running?: unknown }; containerID: string; imageID: string }> } };
+  const cidr = await c!.k(['get', 'node', node, '-o', 'jsonpath={.spec.podCIDR}']);
+  assert.equal(pod.status.phase, 'Running');
+  assert.equal(pod.status.podIP.split('.').slice(0, 3).join('.'), cidr.split('.').slice(0, 3).join('.'));
+  assert.match(pod.status.containerStatuses[0]!.containerID, /^containerd:\/\/[0-9a-f]{64}$/);
+  assert.ok(pod.status.containerStatuses[0]!.state.running);
+  // kubectl logs goes API server → kubelet → the container's CRI log file.
+  assert.equal(await c!.k(['logs', 'hello']), 'hello\n');
+  assert.match(await c!.k(['logs', 'hello', '--timestamps']), /^\d{4}-\d\d-\d\dT\S+Z hello\n$/);
+});
+
+test('a crashing container goes to CrashLoopBackOff with growing restarts', { skip }, async () => {
+  await c!.k(['run', 'crash', '--image=busybox:1.36', '--image-pull-policy=IfNotPresent', '--', 'sh', '-c', 'echo dying; exit 3']);
+  const out = await eventually('CrashLoopBackOff', async () => {
+    const o = await c!.k(['get', 'pod', 'crash', '--no-headers']);
+    return /CrashLoopBackOff/.test(o) && o;
+  });
+  assert.match(out, /^crash\s+0\/1\s+CrashLoopBackOff\s+[1-9]/m);
+  const last = await c!.k(['get', 'pod', 'crash', '-o', 'jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode}']);
+  assert.equal(last, '3');
+  assert.equal(await c!.k(['logs', 'crash', '--previous']), 'dying\n');
+});
+
+test('an init container prepares an emptyDir; a ConfigMap arrives as env and as a volume that follows edits', { skip }, async () => {
+  await c!.k(['create', 'configmap', 'app-config', '--from-literal=mode=blue']);
+  await c!.k(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Pod
+metadata: {name: prepared}
+spec:
+  initContainers:
+  - {name: prepare, image: busybox:1.36, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo prepared-by-init > /work/ready'], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - name: main
+    image: busybox:1.36
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'cat /work/ready; echo "mode=$MODE"; while true; do cat /config/mode; echo; sleep 1; done']
+    env: [{name: MODE, valueFrom: {configMapKeyRef: {name: app-config, key: mode}}}]
+    volumeMounts: [{name: work, mountPath: /work}, {name: config, mountPath: /config}]
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: config, configMap: {name: app-config}}
+`,
+  });
+  await c!.k(['wait', '--for=condition=Ready', 'pod/prepared', '--timeout=60s']);
+  const first = await eventually('the main container\'s output', async () => {
+    const out = await c!.k(['logs', 'prepared', '-c', 'main']);
+    return /blue\n/.test(out.split('\n').slice(2).join('\n') + '\n') && out;
+  });
+  assert.match(first, /^prepared-by-init\nmode=blue\n/);
+  assert.equal(await c!.k(['get', 'pod', 'prepared', '-o', 'jsonpath={.status.initContainerStatuses[0].state.terminated.reason}']), 'Completed');
+  // Edit the ConfigMap: the mounted file changes in the running container (the env does not).
+  await c!.k(['patch', 'configmap', 'app-config', '-p', '{"data":{"mode":"green"}}']);
+  await eventually('the mounted file to change', async () => /green\n/.test(await c!.k(['logs', 'prepared', '-c', 'main', '--tail=2'])), 90_000);
+});
+
+test('deleting a pod stops its containers within the grace period and leaves no sandbox behind', { skip }, async () => {
+  const id = (await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).replace('containerd://', '');
+  const uid = await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}']);
+  await c!.k(['delete', 'pod', 'hello', '--grace-period=2', '--wait=true', '--timeout=30s']);
+  const ctr = (args: string[]): string => execFileSync('ctr', ['--address', join(c!.dataDir, 'agent', 'containerd', 'containerd.sock'), '-n', 'k8s.io', ...args], { encoding: 'utf8' });
+  assert.ok(!ctr(['containers', 'ls', '-q']).includes(id), 'container removed');
+  const cri = new CriClient(`unix://${join(c!.dataDir, 'agent', 'containerd', 'containerd.sock')}`);
+  try {
+    const left = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
+    assert.equal(left.items.length, 0, 'sandbox removed');
+  } finally {
+    cri.close();
+  }
+});
