@@ -1,13 +1,12 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { MatchCounts } from './match-counts.js';
-import { PodInfo, Status, maxNodeScore, termMatches, type AffinityTerm, type CycleState, type FilterPlugin, type NamespaceLabels, type NodeInfo, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.js';
+import { PodInfo, Status, maxNodeScore, scanIndex, termMatches, type AffinityTerm, type CycleState, type FilterPlugin, type NamespaceLabels, type NodeInfo, type PodIndex, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework.js';
 
 export const errReasonAffinityRules = "node(s) didn't match pod affinity rules";
 export const errReasonAntiAffinityRules = "node(s) didn't match pod anti-affinity rules";
 export const errReasonExistingAntiAffinityRules = "node(s) didn't satisfy existing pods anti-affinity rules";
 
-/** `topologyKey\0value` → count of matching pods. */
-type TopologyCounts = Map<string, number>;
+/** topologyKey → value → count (or summed weight) of matching pods. */
+type TopologyCounts = Map<string, Map<string, number>>;
 
 interface FilterState {
   podInfo: PodInfo;
@@ -19,43 +18,77 @@ interface FilterState {
   anti: TopologyCounts[];
 }
 
-function pair(key: string, value: string): string {
-  return `${key}\u0000${value}`;
+function bump(m: TopologyCounts, key: string, value: string, d: number): void {
+  let byValue = m.get(key);
+  if (!byValue) m.set(key, (byValue = new Map()));
+  const v = (byValue.get(value) ?? 0) + d;
+  if (v === 0) {
+    byValue.delete(value);
+    if (byValue.size === 0) m.delete(key);
+  } else byValue.set(value, v);
 }
 
-function bump(m: TopologyCounts, k: string, d: number): void {
-  const v = (m.get(k) ?? 0) + d;
-  if (v === 0) m.delete(k);
-  else m.set(k, v);
+function countAt(m: TopologyCounts, key: string, value: string): number {
+  return m.get(key)?.get(value) ?? 0;
+}
+
+function cloneCounts(m: TopologyCounts): TopologyCounts {
+  return new Map([...m].map(([k, v]) => [k, new Map(v)]));
+}
+
+/** The nodes, pod index and affinity-pod node lists InterPodAffinity reads (the cache is one). */
+export interface AffinitySource extends PodIndex {
+  withAffinityPods(): Iterable<NodeInfo>;
+  withRequiredAntiAffinityPods(): Iterable<NodeInfo>;
 }
 
 /**
  * InterPodAffinity: required pod affinity and anti-affinity of the incoming pod, and the
  * required anti-affinity of pods already running, filter nodes by topology domain; preferred
- * terms (both ways) score.
+ * terms (both ways) score. The incoming pod's terms visit only the pods they select (the pod
+ * index); existing pods' terms only the nodes holding pods with affinity.
  */
 export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
-  private readonly counts = new MatchCounts();
-  private readonly scoreKeys = new WeakMap<TopologyCounts, string[]>();
   readonly name = 'InterPodAffinity';
+  private readonly source: () => AffinitySource;
 
-  /** `allNodes` gives the snapshot; `nsLabels` namespace labels for namespaceSelector terms. */
+  /**
+   * `nodes` is the snapshot, or a function giving the node list (scanned, for tests);
+   * `nsLabels` gives namespace labels for namespaceSelector terms.
+   */
   constructor(
-    private readonly allNodes: () => NodeInfo[],
+    nodes: AffinitySource | (() => NodeInfo[]),
     private readonly nsLabels: NamespaceLabels = () => undefined,
     private readonly hardPodAffinityWeight = 1,
-    private readonly withAntiAffinityPods: () => NodeInfo[] = allNodes,
-  ) {}
+    withAntiAffinityPods?: () => Iterable<NodeInfo>,
+  ) {
+    if (typeof nodes !== 'function') {
+      this.source = () => nodes;
+      return;
+    }
+    this.source = () => {
+      const list = nodes();
+      return {
+        ...scanIndex(list),
+        withAffinityPods: () => list.filter((n) => n.podsWithAffinity.length > 0),
+        withRequiredAntiAffinityPods: withAntiAffinityPods ?? (() => list.filter((n) => n.podsWithRequiredAntiAffinity.length > 0)),
+      };
+    };
+  }
 
-  preFilter(state: CycleState, pod: Pod, nodes: NodeInfo[]): Status {
+  /** The namespaces a term looks in. */
+  private namespacesOf(t: AffinityTerm): (ns: string) => boolean {
+    const sel = t.namespaceSelector;
+    return (ns) => t.namespaces.has(ns) || (sel !== undefined && sel.matches(this.nsLabels(ns) ?? {}));
+  }
+
+  preFilter(state: CycleState, pod: Pod): Status {
+    const src = this.source();
     const podInfo = new PodInfo(pod);
     const existingAnti: TopologyCounts = new Map();
-    for (const n of this.withAntiAffinityPods()) this.countExistingAnti(existingAnti, podInfo, n, 1);
-    const affinity = podInfo.requiredAffinity.map(() => new Map<string, number>());
-    const anti = podInfo.requiredAntiAffinity.map(() => new Map<string, number>());
-    if (affinity.length + anti.length > 0) {
-      for (const n of nodes) for (const p of n.pods.values()) this.countIncoming(podInfo, affinity, anti, p, n, 1);
-    }
+    for (const n of src.withRequiredAntiAffinityPods()) this.countExistingAnti(existingAnti, podInfo, n, 1);
+    const affinity = podInfo.requiredAffinity.map((t) => this.domainsSelected(src, t));
+    const anti = podInfo.requiredAntiAffinity.map((t) => this.domainsSelected(src, t));
     if (existingAnti.size === 0 && affinity.length + anti.length === 0) {
       state.skipFilter.add(this.name);
       return Status.skip();
@@ -64,12 +97,23 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     return Status.success();
   }
 
+  /** Per domain of `t.topologyKey`: the pods `t` selects there. */
+  private domainsSelected(src: PodIndex, t: AffinityTerm): TopologyCounts {
+    const m: TopologyCounts = new Map();
+    src.forEachMatchingPod(this.namespacesOf(t), t.selector, (_p, n) => {
+      const v = n.node?.metadata?.labels?.[t.topologyKey];
+      if (v !== undefined) bump(m, t.topologyKey, v, 1);
+    });
+    return m;
+  }
+
   private countExistingAnti(m: TopologyCounts, incoming: PodInfo, n: NodeInfo, d: number, only?: PodInfo): void {
-    const labels = n.node?.metadata?.labels ?? {};
+    if (!n.node) return;
+    const labels = n.node.metadata?.labels ?? {};
     for (const p of only ? [only] : n.podsWithRequiredAntiAffinity) {
       for (const t of p.requiredAntiAffinity) {
         const v = labels[t.topologyKey];
-        if (v !== undefined && termMatches(t, incoming.pod, this.nsLabels)) bump(m, pair(t.topologyKey, v), d);
+        if (v !== undefined && termMatches(t, incoming.pod, this.nsLabels)) bump(m, t.topologyKey, v, d);
       }
     }
   }
@@ -78,18 +122,18 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     const labels = n.node?.metadata?.labels ?? {};
     incoming.requiredAffinity.forEach((t, i) => {
       const v = labels[t.topologyKey];
-      if (v !== undefined && termMatches(t, p.pod, this.nsLabels)) bump(affinity[i]!, pair(t.topologyKey, v), d);
+      if (v !== undefined && termMatches(t, p.pod, this.nsLabels)) bump(affinity[i]!, t.topologyKey, v, d);
     });
     incoming.requiredAntiAffinity.forEach((t, i) => {
       const v = labels[t.topologyKey];
-      if (v !== undefined && termMatches(t, p.pod, this.nsLabels)) bump(anti[i]!, pair(t.topologyKey, v), d);
+      if (v !== undefined && termMatches(t, p.pod, this.nsLabels)) bump(anti[i]!, t.topologyKey, v, d);
     });
   }
 
   private update(state: CycleState, other: PodInfo, n: NodeInfo, d: number): void {
     const st = state.read<FilterState>(this.name);
     if (!st) return;
-    const next: FilterState = { podInfo: st.podInfo, existingAnti: new Map(st.existingAnti), affinity: st.affinity.map((m) => new Map(m)), anti: st.anti.map((m) => new Map(m)) };
+    const next: FilterState = { podInfo: st.podInfo, existingAnti: cloneCounts(st.existingAnti), affinity: st.affinity.map(cloneCounts), anti: st.anti.map(cloneCounts) };
     if (other.requiredAntiAffinity.length > 0) this.countExistingAnti(next.existingAnti, st.podInfo, n, d, other);
     this.countIncoming(st.podInfo, next.affinity, next.anti, other, n, d);
     state.write(this.name, next);
@@ -111,7 +155,7 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     if (terms.length > 0) {
       const ok = terms.every((t, i) => {
         const v = labels[t.topologyKey];
-        return v !== undefined && (st.affinity[i]!.get(pair(t.topologyKey, v)) ?? 0) > 0;
+        return v !== undefined && countAt(st.affinity[i]!, t.topologyKey, v) > 0;
       });
       if (!ok) {
         // The first pod of a group that selects itself may go anywhere its topology keys exist.
@@ -124,37 +168,43 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     for (let i = 0; i < st.podInfo.requiredAntiAffinity.length; i++) {
       const t = st.podInfo.requiredAntiAffinity[i]!;
       const v = labels[t.topologyKey];
-      if (v !== undefined && (st.anti[i]!.get(pair(t.topologyKey, v)) ?? 0) > 0) return Status.unschedulable(errReasonAntiAffinityRules);
+      if (v !== undefined && countAt(st.anti[i]!, t.topologyKey, v) > 0) return Status.unschedulable(errReasonAntiAffinityRules);
     }
-    if (st.existingAnti.size > 0) {
-      for (const [k, v] of Object.entries(labels)) if ((st.existingAnti.get(pair(k, v)) ?? 0) > 0) return Status.unschedulable(errReasonExistingAntiAffinityRules);
+    for (const [key, byValue] of st.existingAnti) {
+      const v = labels[key];
+      if (v !== undefined && (byValue.get(v) ?? 0) > 0) return Status.unschedulable(errReasonExistingAntiAffinityRules);
     }
     return Status.success();
   }
 
   preScore(state: CycleState, pod: Pod): Status {
+    const src = this.source();
     const podInfo = new PodInfo(pod);
-    const hasPreferred = podInfo.preferredAffinity.length + podInfo.preferredAntiAffinity.length > 0;
     const scores: TopologyCounts = new Map();
     const add = (t: AffinityTerm, labels: Record<string, string>, w: number): void => {
-      if (w === 0) return;
       const v = labels[t.topologyKey];
-      if (v !== undefined) bump(scores, pair(t.topologyKey, v), w);
+      if (v !== undefined) bump(scores, t.topologyKey, v, w);
     };
-    const termKey = (t: AffinityTerm): string => `${[...t.namespaces].sort().join(',')}|${t.selector.toString()}`;
-    const affinityKeys = podInfo.preferredAffinity.map(termKey);
-    const antiKeys = podInfo.preferredAntiAffinity.map(termKey);
-    for (const n of this.allNodes()) {
-      const labels = n.node?.metadata?.labels ?? {};
-      if (hasPreferred) {
-        // The incoming pod's terms against every pod of the node: counted once per node change.
-        podInfo.preferredAffinity.forEach((t, i) => add(t, labels, t.weight * this.matching(n, t, affinityKeys[i]!)));
-        podInfo.preferredAntiAffinity.forEach((t, i) => add(t, labels, -t.weight * this.matching(n, t, antiKeys[i]!)));
+    // The incoming pod's preferred terms, over the pods each selects anywhere.
+    for (const [terms, sign] of [[podInfo.preferredAffinity, 1], [podInfo.preferredAntiAffinity, -1]] as const) {
+      for (const t of terms) {
+        if (t.weight === 0) continue;
+        src.forEachMatchingPod(this.namespacesOf(t), t.selector, (_p, n) => add(t, n.node?.metadata?.labels ?? {}, sign * t.weight));
       }
+    }
+    // Existing pods' terms that select the incoming pod (pods of one template share terms: match each once).
+    const matched = new Map<AffinityTerm, boolean>();
+    const selects = (t: AffinityTerm): boolean => {
+      let m = matched.get(t);
+      if (m === undefined) matched.set(t, (m = termMatches(t, pod, this.nsLabels)));
+      return m;
+    };
+    for (const n of src.withAffinityPods()) {
+      const labels = n.node?.metadata?.labels ?? {};
       for (const p of n.podsWithAffinity) {
-        for (const t of p.preferredAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, t.weight);
-        if (this.hardPodAffinityWeight > 0) for (const t of p.requiredAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, this.hardPodAffinityWeight);
-        for (const t of p.preferredAntiAffinity) if (termMatches(t, pod, this.nsLabels)) add(t, labels, -t.weight);
+        for (const t of p.preferredAffinity) if (selects(t)) add(t, labels, t.weight);
+        if (this.hardPodAffinityWeight > 0) for (const t of p.requiredAffinity) if (selects(t)) add(t, labels, this.hardPodAffinityWeight);
+        for (const t of p.preferredAntiAffinity) if (selects(t)) add(t, labels, -t.weight);
       }
     }
     if (scores.size === 0) {
@@ -165,34 +215,18 @@ export class InterPodAffinityPlugin implements PreFilterPlugin, FilterPlugin, Pr
     return Status.success();
   }
 
-  /** Pods of the node the term selects (memoized unless it selects namespaces by label, which may change). */
-  private matching(n: NodeInfo, t: AffinityTerm, key: string): number {
-    if (t.namespaceSelector) {
-      let c = 0;
-      for (const p of n.pods.values()) if (termMatches(t, p.pod, this.nsLabels)) c++;
-      return c;
-    }
-    return this.counts.count(n, key, (p) => termMatches(t, p.pod, this.nsLabels));
-  }
-
+  /** One lookup per topology key in the scores. */
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const scores = state.read<TopologyCounts>(`${this.name}/score`);
     if (!scores) return 0;
     const labels = nodeInfo.node?.metadata?.labels ?? {};
-    // One lookup per topology key (not a pass over every scored domain for every node).
-    let keys = this.scoreKeys.get(scores);
-    if (!keys) {
-      keys = [...new Set([...scores.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))))];
-      this.scoreKeys.set(scores, keys);
-    }
     let s = 0;
-    for (const key of keys) {
+    for (const [key, byValue] of scores) {
       const v = labels[key];
-      if (v !== undefined) s += scores.get(pair(key, v)) ?? 0;
+      if (v !== undefined) s += byValue.get(v) ?? 0;
     }
     return s;
   }
-
 
   normalizeScore(_state: CycleState, _pod: Pod, scores: Array<{ name: string; score: number }>): void {
     let min = Infinity;

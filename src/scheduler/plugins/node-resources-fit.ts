@@ -29,8 +29,22 @@ export function resourceAmounts(nodeInfo: NodeInfo, pod: Pod, name: string): { r
   return { requested: (nodeInfo.requested.scalar.get(name) ?? 0) + (requests.scalar.get(name) ?? 0), allocatable: nodeInfo.allocatable.scalar.get(name) ?? 0 };
 }
 
+const fits: { reasons: string[]; unresolvable: boolean } = Object.freeze({ reasons: Object.freeze([]) as unknown as string[], unresolvable: false });
+
 /** Checks the pod's requests against what is left of the node's allocatable; reasons for each shortfall. */
 export function fitsRequest(req: Resources, nodeInfo: NodeInfo): { reasons: string[]; unresolvable: boolean } {
+  const a0 = nodeInfo.allocatable;
+  const u0 = nodeInfo.requested;
+  // The common case, checked without allocating: everything fits.
+  if (
+    nodeInfo.pods.size + 1 <= a0.pods &&
+    (req.milliCPU <= 0 || req.milliCPU <= a0.milliCPU - u0.milliCPU) &&
+    (req.memory <= 0 || req.memory <= a0.memory - u0.memory) &&
+    (req.ephemeralStorage <= 0 || req.ephemeralStorage <= a0.ephemeralStorage - u0.ephemeralStorage) &&
+    req.scalar.size === 0
+  ) {
+    return fits;
+  }
   const reasons: string[] = [];
   let unresolvable = false;
   const a = nodeInfo.allocatable;
