@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Container, Pod, SeccompProfile, SecurityContext, SELinuxOptions } from 'kubernetes-types/core/v1.js';
 import { Quantity } from '../machinery/quantity.js';
+import { podQOSClass, type QOSClass } from '../machinery/pod-qos.js';
 import { ContainerConfigError, expandEnvRefs } from './container-env.js';
 
 /** A bind mount for a container, as the volume manager resolves it. */
@@ -21,7 +22,7 @@ export interface CriMount {
   selinuxRelabel?: boolean;
 }
 
-export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
+export type { QOSClass } from '../machinery/pod-qos.js';
 
 type ResourceList = Record<string, string | number>;
 
@@ -53,36 +54,7 @@ function list(c: Container, kind: 'requests' | 'limits'): ResourceList {
 export function qosClass(pod: Pod): QOSClass {
   const recorded = pod.status?.qosClass;
   if (recorded === 'Guaranteed' || recorded === 'Burstable' || recorded === 'BestEffort') return recorded;
-  const requests = new Map<string, Quantity>();
-  const limits = new Map<string, Quantity>();
-  let guaranteed = true;
-  const add = (m: Map<string, Quantity>, k: string, q: Quantity): void => {
-    const cur = m.get(k);
-    m.set(k, cur ? cur.add(q) : q);
-  };
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    for (const k of ['cpu', 'memory']) {
-      const r = qty(list(c, 'requests')[k]);
-      if (r && r.sign() > 0) add(requests, k, r);
-    }
-    let found = 0;
-    for (const k of ['cpu', 'memory']) {
-      const l = qty(list(c, 'limits')[k]);
-      if (l && l.sign() > 0) {
-        found++;
-        add(limits, k, l);
-      }
-    }
-    if (found < 2) guaranteed = false;
-  }
-  if (requests.size === 0 && limits.size === 0) return 'BestEffort';
-  if (guaranteed) {
-    for (const [k, r] of requests) {
-      const l = limits.get(k);
-      if (!l || l.cmp(r) !== 0) guaranteed = false;
-    }
-  }
-  return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
+  return podQOSClass(pod.spec);
 }
 
 /** The pod's cgroup as the kubelet's cgroupfs driver names it. */

@@ -71,7 +71,7 @@ export { ServiceAllocators, serviceStrategy, defaultService, validateService } f
 export { defaultPod, validatePod, validatePodUpdate, podGracePeriod, podSelectableFields } from './pods.js';
 export { defaultPodSpec, defaultPodTemplateSpec, defaultImagePullPolicy } from './pod-spec-defaults.js';
 export { validatePodSpec, validatePodTemplateSpec } from './pod-spec-validation.js';
-export { podQOSClass, type QOSClass } from './pod-qos.js';
+export { podQOSClass, type QOSClass } from '../../../../machinery/pod-qos.js';
 export { defaultTolerations, admitPodServiceAccount, admitPodPriority } from './pod-admission.js';
 export {
   prepareNamespaceFinalize,

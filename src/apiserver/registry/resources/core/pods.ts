@@ -11,7 +11,7 @@ import { arrAt, forbidden, invalid, isObj, strAt, type Obj } from '../group-chec
 import { validateIP } from './core-checks.js';
 import { defaultPodOnlyFields, defaultPodSpec } from './pod-spec-defaults.js';
 import { validatePodSpec } from './pod-spec-validation.js';
-import { podQOSClass } from './pod-qos.js';
+import { podQOSClass } from '../../../../machinery/pod-qos.js';
 
 function specOf(obj: KubeObject): Obj {
   if (!isObj(obj.spec)) obj.spec = {};

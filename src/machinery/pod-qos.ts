@@ -1,10 +1,14 @@
 /**
  * The QoS class of a pod (`qos.GetPodQOS`): Guaranteed when every container has equal cpu and
  * memory limits and requests, BestEffort when nothing is requested or limited, else Burstable.
+ * Used by the API server (status.qosClass at creation) and the kubelet (cgroups, OOM scores).
  */
-import { Quantity } from '../../../../machinery/quantity.js';
-import { arrAt, isObj } from '../group-checks.js';
-import { toQuantity } from './core-checks.js';
+import { Quantity } from './quantity.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arrAt = (parent: unknown, key: string): unknown[] => (isObj(parent) && Array.isArray(parent[key]) ? (parent[key] as unknown[]) : []);
+const toQuantity = (v: unknown): Quantity | undefined => (typeof v === 'string' || typeof v === 'number' ? Quantity.tryParse(String(v)) : undefined);
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
