@@ -16,6 +16,8 @@ export interface AgentFlags {
   server: string;
   token?: string;
   runtime?: string;
+  kubeletPort: string;
+  cniBridge: string;
   nodeName: string;
   nodeIp?: string;
   simNodes: string;
@@ -80,6 +82,8 @@ export function addAgentCommand(program: Command): void {
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-lease-duration-seconds <seconds>', 'duration of the node\'s Lease; it is renewed every quarter of it', '40')
+    .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
+    .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
@@ -125,6 +129,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       internalIP: flags.nodeIp ?? primaryAddress() ?? '127.0.0.1',
       clusterDNS: flags.clusterDns,
       leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
+      kubeletPort: Number(flags.kubeletPort),
+      bridge: flags.cniBridge,
       token: token.secret,
       log,
     });

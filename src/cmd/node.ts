@@ -18,6 +18,10 @@ export interface NodeOptions {
   leaseDurationSeconds?: number;
   /** The join secret: the API server presents it to the kubelet. */
   token: string;
+  /** `--kubelet-port`. */
+  kubeletPort?: number;
+  /** `--cni-bridge`. */
+  bridge?: string;
   log: Logger;
 }
 
@@ -33,6 +37,8 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
     clusterDNS: [o.clusterDNS],
     leaseDurationSeconds: o.leaseDurationSeconds,
     serverToken: o.token,
+    port: o.kubeletPort,
+    bridge: o.bridge,
     log: o.log.child('kubelet'),
   });
   try {

@@ -32,6 +32,8 @@ export interface ServerFlags {
   clusterDns: string;
   disableAgent?: boolean;
   runtime?: string;
+  kubeletPort: string;
+  cniBridge: string;
   simNodes: string;
   simCpu: string;
   simMemory: string;
@@ -86,6 +88,8 @@ export function addServerCommand(program: Command): void {
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-name <name>', 'name of this machine\'s node', hostname())
+    .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
+    .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
     .option('--default-toleration-seconds <seconds>', 'how long pods tolerate not-ready/unreachable nodes by default', '300')
@@ -183,6 +187,8 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       internalIP: nodeIP,
       clusterDNS: flags.clusterDns,
       leaseDurationSeconds: flags.nodeLeaseDurationSeconds ? Number(flags.nodeLeaseDurationSeconds) : Math.min(40, Number(flags.nodeMonitorGracePeriod)),
+      kubeletPort: Number(flags.kubeletPort),
+      bridge: flags.cniBridge,
       token,
       log,
     });

@@ -43,8 +43,10 @@ export interface KubeletOptions {
   labels?: Record<string, string>;
   /** The bearer token the API server presents to this kubelet's server (the join secret). */
   serverToken: string;
-  /** Port of the kubelet's HTTPS server (10250). */
+  /** Port of the kubelet's HTTPS server (10250; 0 picks a free one). */
   port?: number;
+  /** The pod network's bridge (`k8ts0`); tests give each cluster its own. */
+  bridge?: string;
   log: Logger;
   recorder?: EventRecorder;
 }
@@ -84,6 +86,7 @@ export class Kubelet {
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private server: KubeletServer | undefined;
+  private serverPort = 10250;
   private lastRelist = new Map<string, string>();
   private stopped = false;
   private cniWritten = '';
@@ -103,6 +106,7 @@ export class Kubelet {
       labels: o.labels,
       leaseDurationSeconds: o.leaseDurationSeconds,
       nodeInfo: this.nodeInfo,
+      kubeletPort: () => this.serverPort,
       onError: (err, what) => o.log.debug('node status write failed', { what, error: err instanceof Error ? err.message : String(err) }),
     });
     this.pods = new SharedInformer(o.client, refs.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
@@ -182,7 +186,7 @@ export class Kubelet {
       onDelete: (p) => this.podChanged(p, true),
     });
     this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), log: this.o.log });
-    await this.server.start();
+    this.serverPort = await this.server.start();
     await this.reporter.start();
     await Promise.all([this.nodes.start(), this.pods.start()]);
     await this.cleanUpOrphans();
@@ -218,7 +222,7 @@ export class Kubelet {
   private nodeChanged(n: ApiObject): void {
     const cidr = (n['spec'] as { podCIDR?: string } | undefined)?.podCIDR;
     if (!cidr || cidr === this.cniWritten) return;
-    writeCniConfig(this.o.containerd.paths.cniConfDir, cidr, join(this.o.agentDir, 'cni', 'ipam'));
+    writeCniConfig(this.o.containerd.paths.cniConfDir, cidr, join(this.o.agentDir, 'cni', 'ipam'), this.o.bridge);
     this.cniWritten = cidr;
     this.o.log.info('pod network configured', { podCIDR: cidr });
     // Pods waiting for the network get another go.

@@ -57,6 +57,8 @@ export interface NodeStatusOptions {
    * asked at every status update. The node is Ready only when this answers undefined.
    */
   notReadyReason?: () => string | undefined;
+  /** The port of the kubelet's server (`status.daemonEndpoints`); 10250 unless told. */
+  kubeletPort?: () => number;
 }
 
 function packageVersion(): string {
@@ -261,7 +263,7 @@ export class NodeStatusReporter {
         { type: 'InternalIP', address: o.internalIP },
         { type: 'Hostname', address: o.hostname ?? o.nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: o.kubeletPort?.() ?? 10250 } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',

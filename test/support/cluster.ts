@@ -2,7 +2,7 @@
  * Starts a real `k8ts server` process for end-to-end tests, the way a user would (the compiled
  * CLI), on loopback, with its own data dir, and runs the real `kubectl` against it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,11 @@ export interface ClusterOptions {
   extraArgs?: string[];
   /** Simulated nodes to run (default: none — an API-only server). */
   simNodes?: number;
-  /** Run this machine's node with real containers (`--runtime containerd`), named `nodeName`. */
+  /**
+   * Run this machine's node with real containers (`--runtime containerd`), named `nodeName`, on a
+   * bridge and pod range of its own (and any free kubelet port), so that test clusters running
+   * side by side — or a k8ts of the machine's own — do not meet.
+   */
   containerd?: { nodeName: string };
 }
 
@@ -104,9 +108,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   let child: ChildProcess | undefined;
   let logs = '';
+  // Linux interface names hold 15 characters.
+  const bridge = opts.containerd ? `k8tse${Math.random().toString(36).slice(2, 8)}` : '';
+  const podRange = `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
+  const nodeArgs = opts.containerd
+    ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange]
+    : opts.simNodes
+      ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)]
+      : ['--disable-agent'];
 
   const launch = async (): Promise<void> => {
-    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...(opts.containerd ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName] : opts.simNodes ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)] : ['--disable-agent']), ...(opts.extraArgs ?? [])];
+    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...nodeArgs, ...(opts.extraArgs ?? [])];
     if (opts.etcd) args.push('--datastore-endpoint', `etcd://${opts.etcd.replace(/^http:\/\//, '')}`);
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -143,6 +155,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     },
     async destroy() {
       await waitExit('SIGTERM');
+      if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
     },
