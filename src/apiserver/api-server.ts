@@ -1,6 +1,7 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Backend } from '../store/backend.js';
 import { StatusError, internalError } from '../machinery/status-error.js';
 import { builtinResources, reviewResources, type ResourceDescriptor } from '../api/resource-table.js';
@@ -19,6 +20,8 @@ import { EvictionHandler } from './handlers/subresources/eviction.js';
 import { PodLogHandler, type LogSource } from './handlers/subresources/pod-log.js';
 import { ServiceAccountTokenHandler } from './handlers/subresources/service-account-token.js';
 import { NamespaceFinalizeHandler } from './handlers/subresources/namespace-finalize.js';
+import { PodStreamHandler, type PodStreamTarget } from './handlers/subresources/pod-stream.js';
+import { holdUpgrade } from '../streaming/upgrade.js';
 import { ReviewHandler } from './handlers/reviews.js';
 import { readBody } from './handlers/codec.js';
 import type { Authenticator, UserInfo } from './auth/authenticator.js';
@@ -87,6 +90,7 @@ export class ApiServer {
   private ready = false;
   private readonly readyChecks = new Map<string, () => boolean>();
   private logSource: LogSource | undefined;
+  private streamTarget: PodStreamTarget | undefined;
   private readonly now: () => Date;
 
   constructor(private readonly config: ApiServerConfig) {
@@ -108,6 +112,13 @@ export class ApiServer {
     this.subresources.set('bindings/', new BindingHandler(() => this.served('', 'pods')));
     this.subresources.set('pods/eviction', new EvictionHandler(() => this.registry.byGroup('policy', 'poddisruptionbudgets')));
     this.subresources.set('pods/log', new PodLogHandler(() => this.logSource));
+    for (const kind of ['exec', 'attach', 'portforward'] as const) {
+      this.subresources.set(`pods/${kind}`, new PodStreamHandler(kind, () => this.streamTarget, async (info, ctx) => {
+        const attrs = { user: ctx.user, verb: 'create', apiGroup: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name, resourceRequest: true, path: '' };
+        const decision = await this.config.authorizer.authorize(attrs);
+        if (!decision.allowed) throw forbidden(attrs, decision.reason);
+      }));
+    }
     this.subresources.set('serviceaccounts/token', new ServiceAccountTokenHandler(config.tokens, this.registry));
     this.subresources.set('namespaces/finalize', new NamespaceFinalizeHandler());
     this.handler = new ResourceHandler({
@@ -155,6 +166,11 @@ export class ApiServer {
     this.logSource = source;
   }
 
+  /** Plugs in where exec, attach and port-forward go (the kubelets). */
+  setStreamTarget(target: PodStreamTarget): void {
+    this.streamTarget = target;
+  }
+
   /** A named readiness condition reported by /readyz (e.g. the CRD serving's initial sync). */
   addReadyCheck(name: string, check: () => boolean): void {
     this.readyChecks.set(name, check);
@@ -168,6 +184,21 @@ export class ApiServer {
     const { tls, bindAddress, port } = this.config;
     const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCA, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 60_000 }, (req, res) => {
       void this.serve(req, res);
+    });
+    // exec, attach and port-forward are upgrades: they go through the same authentication and
+    // routing, with a response bound to the raw socket for errors; their handler takes the socket.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      const pending = holdUpgrade(req, socket, head, () => res.detachSocket(socket as Socket));
+      res.on('finish', () => {
+        if (!pending.taken) socket.end();
+      });
+      void this.serve(req, res).then(() => {
+        if (!pending.taken && !res.writableEnded) res.end();
+      });
     });
     server.headersTimeout = 60_000;
     server.requestTimeout = 0;

@@ -27,7 +27,8 @@ import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
 import { DefaultStorageClass } from '../apiserver/admission/default-storage-class.js';
 import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/resource-quota.js';
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
-import { KubeletLogProxy } from '../apiserver/kubelet-proxy.js';
+import { KubeletLogProxy, KubeletStreamProxy } from '../apiserver/kubelet-proxy.js';
+import type { KubeObject } from '../apiserver/registry/strategy.js';
 
 export interface ControlPlaneOptions {
   backend: Backend;
@@ -128,7 +129,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     now: opts.now,
   });
   const server = apiServer;
-  server.setLogSource(new KubeletLogProxy((name) => server.served('', 'nodes').store.tryGet('', name), parseJoinToken(opts.token).secret));
+  const nodeLookup = (name: string): Promise<KubeObject | undefined> => server.served('', 'nodes').store.tryGet('', name);
+  server.setLogSource(new KubeletLogProxy(nodeLookup, parseJoinToken(opts.token).secret));
+  server.setStreamTarget(new KubeletStreamProxy(nodeLookup, parseJoinToken(opts.token).secret));
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
   const crds = new CustomResourceServing({

@@ -25,6 +25,7 @@ import { importArchive } from './images/oci-archive.js';
 import { ImageManager } from './image-manager.js';
 import { PodSync, labels } from './pod-sync.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
+import { CriStreamingRuntime } from './streaming-runtime.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { ProbeManager } from './probes/probe-manager.js';
 import type { EnvSources } from './container-env.js';
@@ -185,7 +186,7 @@ export class Kubelet {
       onUpdate: (_o, p) => this.podChanged(p),
       onDelete: (p) => this.podChanged(p, true),
     });
-    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), log: this.o.log });
+    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), streaming: new CriStreamingRuntime(this.cri), log: this.o.log });
     this.serverPort = await this.server.start();
     await this.reporter.start();
     await Promise.all([this.nodes.start(), this.pods.start()]);

@@ -119,6 +119,11 @@ test('deleting a pod of a ReplicationController brings a new one', async () => {
     const out = (await c.k(['get', 'pods', '-l', 'app=rc', '--field-selector=status.phase=Running', '-o', 'name'])).trim().split('\n').filter(Boolean);
     return out.length === 2 && !out.includes(first[0]!) && out;
   });
+  // Simulated pods have no containers: exec and port-forward say so rather than hang.
+  const pod = (await c.k(['get', 'pods', '-l', 'app=rc', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+  const exec = await c.kubectl(['exec', pod, '--', 'true']);
+  assert.notEqual(exec.code, 0);
+  assert.match(exec.stderr, /runs on the simulated node \S+: it has no containers to exec/);
 });
 
 test('deleting a Deployment removes its ReplicaSets and pods', async () => {
