@@ -6,6 +6,7 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import type { Command } from 'commander';
+import { chooseRuntime } from './runtime-choice.js';
 import { primaryAddress } from './host-address.js';
 import { createLogger, type LogLevel, type Logger } from '../machinery/logger.js';
 import { HttpClient } from '../client/http-client.js';
@@ -20,7 +21,7 @@ export interface AgentFlags {
   cniBridge: string;
   nodeName: string;
   nodeIp?: string;
-  simNodes: string;
+  simNodes?: string;
   simCpu: string;
   simMemory: string;
   simPods: string;
@@ -72,12 +73,12 @@ export function addAgentCommand(program: Command): void {
     .description('Join this machine as a node of a cluster run by `k8ts server`.')
     .requiredOption('--server <url>', 'the server to join, e.g. https://10.0.0.1:6443')
     .option('--token <token>', 'join token (the server prints where it is: <data-dir>/server/token); or K8TS_TOKEN')
-    .option('--runtime <runtime>', 'sim (simulated nodes) or containerd (real containers; needs root)', 'sim')
+    .option('--runtime <runtime>', 'containerd (real containers; needs root) or sim (simulated nodes); default: containerd when this machine has it, else sim')
     .option('--data-dir <dir>', 'state directory (containerd, pods, logs, images under <dir>/agent)', process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts'))
     .option('--cluster-dns <ip>', 'cluster DNS Service IP written into pods\' resolv.conf', '10.43.0.10')
     .option('--node-name <name>', 'name of the node', hostname())
     .option('--node-ip <ip>', 'InternalIP the node reports (default: the first non-loopback IPv4 address)')
-    .option('--sim-nodes <n>', 'with --runtime sim: simulate this many nodes, named <node-name>-0 … (default 1, named --node-name)', '1')
+    .option('--sim-nodes <n>', 'simulate this many nodes, named <node-name>-0 … (implies --runtime sim; default 1, named --node-name)')
     .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
@@ -97,8 +98,10 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write('k8ts agent: --token is required (the server keeps it in <data-dir>/server/token)\n');
     process.exit(2);
   }
-  if (flags.runtime !== 'sim' && flags.runtime !== 'containerd') {
-    process.stderr.write(`k8ts agent: unknown runtime ${flags.runtime ?? ''}; use containerd or sim\n`);
+  try {
+    flags.runtime = chooseRuntime(flags.runtime, flags.simNodes !== undefined, log);
+  } catch (e) {
+    process.stderr.write(`k8ts agent: ${(e as Error).message}\n`);
     process.exit(2);
   }
   const token = parseJoinToken(tokenText);

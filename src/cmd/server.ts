@@ -4,6 +4,7 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { chooseRuntime } from './runtime-choice.js';
 import { primaryAddress } from './host-address.js';
 import { createLogger, type LogLevel } from '../machinery/logger.js';
 import { loadOrCreateCertificates } from '../pki/certificate-authority.js';
@@ -34,7 +35,7 @@ export interface ServerFlags {
   runtime?: string;
   kubeletPort: string;
   cniBridge: string;
-  simNodes: string;
+  simNodes?: string;
   simCpu: string;
   simMemory: string;
   simPods: string;
@@ -82,8 +83,8 @@ export function addServerCommand(program: Command): void {
     .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.43.0.0/16')
     .option('--cluster-dns <ip>', 'cluster DNS Service IP', '10.43.0.10')
     .option('--disable-agent', 'run no node on this machine')
-    .option('--runtime <runtime>', 'sim (simulated nodes; the default for now) or containerd (real containers: a kubelet on containerd, needs root)')
-    .option('--sim-nodes <n>', 'simulated nodes with --runtime sim (default 1, named --node-name)', '1')
+    .option('--runtime <runtime>', 'containerd (real containers: a kubelet on containerd; needs root) or sim (simulated nodes); default: containerd when this machine has it, else sim')
+    .option('--sim-nodes <n>', 'simulated nodes (implies --runtime sim; default 1, named --node-name)')
     .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
@@ -114,7 +115,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const certs = await loadOrCreateCertificates(dataDir, { hostnames: [hostname()], ips: [...new Set([advertise, localHost, '127.0.0.1'])], serviceCidr: flags.serviceCidr });
   const token = await serverToken(dataDir, flags.token, certs.serverCa.certPem);
   const backend = await openBackend(dataDir, flags.datastoreEndpoint, log);
-  const runtime = flags.disableAgent ? 'none' : (flags.runtime ?? 'sim');
+  const runtime = flags.disableAgent ? 'none' : chooseRuntime(flags.runtime, flags.simNodes !== undefined, log);
   const plane = await startControlPlane({
     backend,
     dataDir,
@@ -195,7 +196,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
     return { close: () => node.stop() };
   }
   if (runtime !== 'sim') throw new Error(`unknown --runtime ${runtime}: use containerd or sim`);
-  const count = Math.max(0, Number(flags.simNodes));
+  const count = Math.max(0, Number(flags.simNodes ?? '1'));
   const sim = new SimCluster(
     plane.apiServer.client,
     {

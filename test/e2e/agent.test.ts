@@ -38,8 +38,8 @@ test('an agent with a token for another cluster is refused before it registers a
 
 test('two agents join, run a Deployment, and a killed agent\'s pods move to the other', async () => {
   // Heartbeats every second: more often than the server's 3 s node monitor grace period.
-  agents.push(await startAgent(c, ['--node-name', 'worker-a', '--node-lease-duration-seconds', '4']));
-  const b = await startAgent(c, ['--node-name', 'worker-b', '--node-lease-duration-seconds', '4']);
+  agents.push(await startAgent(c, ['--runtime', 'sim', '--node-name', 'worker-a', '--node-lease-duration-seconds', '4']));
+  const b = await startAgent(c, ['--runtime', 'sim', '--node-name', 'worker-b', '--node-lease-duration-seconds', '4']);
   agents.push(b);
   await eventually('2 Ready nodes', async () => (await c.k(['get', 'nodes', '--no-headers'])).split('\n').filter((l) => /^worker-[ab]\s+Ready\s/.test(l)).length === 2);
 

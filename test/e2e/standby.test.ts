@@ -31,7 +31,7 @@ before(async () => {
   cpSync(join(first.dataDir, 'server', 'tls'), join(dataDir, 'server', 'tls'), { recursive: true });
   cpSync(join(first.dataDir, 'server', 'token'), join(dataDir, 'server', 'token'));
   second = await startCluster({ etcd: etcd.endpoint, dataDir });
-  agent = await startAgent(second, ['--node-name', 'worker', '--node-lease-duration-seconds', '8']);
+  agent = await startAgent(second, ['--runtime', 'sim', '--node-name', 'worker', '--node-lease-duration-seconds', '8']);
 });
 after(async () => {
   await agent?.stop();

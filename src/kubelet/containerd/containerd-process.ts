@@ -5,40 +5,16 @@
  * their shims and are found again after a restart).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync, openSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdirSync, writeFileSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { cniBinDirs, findBinary, findCniBinDir } from './binaries.js';
 import type { Logger } from '../../machinery/logger.js';
 import { CriClient } from '../cri/cri-client.js';
 
+export { findBinary, findCniBinDir } from './binaries.js';
+
 export const PAUSE_IMAGE = 'k8ts.local/pause:1';
 
-/** Where CNI plugins live on Debian (containernetworking-plugins) and where upstream puts them. */
-export const cniBinDirs = ['/usr/lib/cni', '/opt/cni/bin'];
-
-/** The path of a binary on PATH (or in the extra directories), or undefined. */
-export function findBinary(name: string, extraDirs: string[] = []): string | undefined {
-  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), ...extraDirs]) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-export function findCniBinDir(): string | undefined {
-  return cniBinDirs.find((d) => {
-    try {
-      accessSync(join(d, 'bridge'), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 export interface ContainerdPaths {
   dir: string;
