@@ -109,3 +109,27 @@ export class WorkQueue<T = string> {
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 }
+
+/**
+ * One worker of a queue, as client-go's processNextWorkItem loop: take an item, handle it, forget
+ * its failures on success or add it back with backoff on failure, mark it done — until the queue
+ * shuts down. It yields to the event loop between items: in-process writes can complete without
+ * I/O, so a busy queue would otherwise run as one endless chain of microtasks and starve timers,
+ * sockets and every other component.
+ */
+export async function runWorker<T>(queue: WorkQueue<T>, handle: (item: T) => Promise<void>, onError: (item: T, error: unknown) => void): Promise<void> {
+  for (;;) {
+    const item = await queue.get();
+    if (item === undefined) return;
+    try {
+      await handle(item);
+      queue.forget(item);
+    } catch (e) {
+      onError(item, e);
+      queue.addRateLimited(item);
+    } finally {
+      queue.done(item);
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

@@ -3,7 +3,7 @@ import type { Logger } from '../machinery/logger.js';
 import type { ApiObject, Client } from '../client/interface.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { keyOf, type InformerFactory } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import { WorkQueue, runWorker } from '../client/workqueue.js';
 
 /** What every controller is built with. */
 export interface ControllerContext {
@@ -33,7 +33,6 @@ export interface ControllerOptions {
 export abstract class Controller {
   abstract readonly name: string;
   protected readonly queue: WorkQueue<string>;
-  private stopped = false;
 
   constructor(protected readonly ctx: ControllerContext) {
     this.queue = new WorkQueue<string>({ clock: ctx.clock });
@@ -55,27 +54,11 @@ export abstract class Controller {
   }
 
   stop(): void {
-    this.stopped = true;
     this.queue.shutDown();
   }
 
-  private async worker(): Promise<void> {
-    while (!this.stopped) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.reconcile(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.ctx.log.debug('reconcile failed; retrying', { controller: this.name, key, error: (e as Error).message });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-      // In-process writes can complete without I/O, so a busy queue would otherwise run as one
-      // endless chain of microtasks and starve timers, sockets and every other component.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  private worker(): Promise<void> {
+    return runWorker(this.queue, (key) => this.reconcile(key), (key, e) => this.ctx.log.debug('reconcile failed; retrying', { controller: this.name, key, error: (e as Error).message }));
   }
 }
 

@@ -12,7 +12,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { ApiObject, Client } from '../client/interface.js';
 import { isNotFound } from '../client/interface.js';
 import { keyOf, refs, SharedInformer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import { WorkQueue, runWorker } from '../client/workqueue.js';
 import { ClientEventRecorder, type EventRecorder } from '../client/event-recorder.js';
 import type { Logger } from '../machinery/logger.js';
 import { realClock } from '../machinery/clock.js';
@@ -237,20 +237,8 @@ export class Kubelet {
     this.queue.add(key);
   }
 
-  private async worker(): Promise<void> {
-    while (!this.stopped) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.handle(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.o.log.debug('pod sync failed; retrying', { pod: key, error: (e as Error).message });
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  private worker(): Promise<void> {
+    return runWorker(this.queue, (key) => this.handle(key), (key, e) => this.o.log.debug('pod sync failed; retrying', { pod: key, error: (e as Error).message }));
   }
 
   private async handle(key: string): Promise<void> {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ApiError, isNotFound, type ApiObject, type Client } from '../../client/interface.js';
 import { keyOf, refs, SharedInformer } from '../../client/informer.js';
-import { WorkQueue } from '../../client/workqueue.js';
+import { WorkQueue, runWorker } from '../../client/workqueue.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
 import { deepEqual } from '../../machinery/json-value.js';
@@ -310,20 +310,8 @@ export class SimNode {
     return this.runs.size;
   }
 
-  private async worker(): Promise<void> {
-    for (;;) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      try {
-        await this.sync(key);
-        this.queue.forget(key);
-      } catch (e) {
-        this.opts.onError?.(e, `pod ${key}`);
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
-    }
+  private worker(): Promise<void> {
+    return runWorker(this.queue, (key) => this.sync(key), (key, e) => this.opts.onError?.(e, `pod ${key}`));
   }
 
   private forget(key: string, run: PodRun): void {
