@@ -6,7 +6,8 @@ export type EventType = 'Normal' | 'Warning';
 
 /** Records what a component did or could not do, as Events that `kubectl describe` shows. */
 export interface EventRecorder {
-  event(obj: ApiObject, type: EventType, reason: string, message: string): void;
+  /** `fieldPath` names the part of the object (`spec.containers{app}`), as the kubelet's events do. */
+  event(obj: ApiObject, type: EventType, reason: string, message: string, fieldPath?: string): void;
 }
 
 interface Seen {
@@ -40,8 +41,8 @@ export class ClientEventRecorder implements EventRecorder {
     private readonly clock: Clock = realClock,
   ) {}
 
-  event(obj: ApiObject, type: EventType, reason: string, message: string): void {
-    this.chain = this.chain.then(() => this.write(obj, type, reason, message)).catch(() => undefined);
+  event(obj: ApiObject, type: EventType, reason: string, message: string, fieldPath?: string): void {
+    this.chain = this.chain.then(() => this.write(obj, type, reason, message, fieldPath)).catch(() => undefined);
   }
 
   /** Resolves when every event recorded so far has been written (for tests and shutdown). */
@@ -49,11 +50,11 @@ export class ClientEventRecorder implements EventRecorder {
     return this.chain;
   }
 
-  private async write(obj: ApiObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async write(obj: ApiObject, type: EventType, reason: string, message: string, fieldPath?: string): Promise<void> {
     const now = this.clock.now();
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace || 'default';
-    const key = `${meta.uid ?? `${namespace}/${meta.name}`}|${type}|${reason}|${message}`;
+    const key = `${meta.uid ?? `${namespace}/${meta.name}`}|${fieldPath ?? ''}|${type}|${reason}|${message}`;
     const prior = this.seen.get(key);
     if (prior && now.getTime() - prior.at < aggregationWindowMs) {
       prior.count++;
@@ -81,6 +82,7 @@ export class ClientEventRecorder implements EventRecorder {
         namespace: meta.namespace,
         uid: meta.uid,
         resourceVersion: meta.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
       },
       reason,
       message,
