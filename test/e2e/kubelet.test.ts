@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,9 +105,14 @@ spec:
   await eventually('the mounted file to change', async () => /green\n/.test(await c!.k(['logs', 'prepared', '-c', 'main', '--tail=2'])), 90_000);
 });
 
-test('deleting a pod stops its containers within the grace period and leaves no sandbox behind', { skip }, async () => {
+test('deleting a pod stops its containers within the grace period and leaves no sandbox, mount or IP behind', { skip }, async () => {
   const id = (await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).replace('containerd://', '');
   const uid = await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}']);
+  const ip = await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.status.podIP}']);
+  // host-local IPAM keeps one file per address it handed out.
+  const lease = join(c!.dataDir, 'agent', 'cni', 'ipam', 'k8ts', ip);
+  assert.ok(existsSync(lease), 'the pod IP is allocated while the pod runs');
+  assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(uid), 'the pod has mounts (its service-account token) while it runs');
   await c!.k(['delete', 'pod', 'hello', '--grace-period=2', '--wait=true', '--timeout=30s']);
   const ctr = (args: string[]): string => execFileSync('ctr', ['--address', join(c!.dataDir, 'agent', 'containerd', 'containerd.sock'), '-n', 'k8s.io', ...args], { encoding: 'utf8' });
   assert.ok(!ctr(['containers', 'ls', '-q']).includes(id), 'container removed');
@@ -118,4 +123,6 @@ test('deleting a pod stops its containers within the grace period and leaves no 
   } finally {
     cri.close();
   }
+  assert.ok(!existsSync(lease), 'the pod IP is released');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(uid), 'no mount of the pod is left');
 });
