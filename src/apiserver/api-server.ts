@@ -47,6 +47,8 @@ export interface ApiServerConfig {
   advertiseAddress: string;
   /** The server CA (PEM) served without authentication at `/cacerts` for joining agents. */
   cacerts?: string;
+  /** The client CA (PEM), served to authenticated callers at `/v1-k8ts/client-ca.crt`: joining kubelets trust the API server's client certificate with it. */
+  clientCACert?: string;
   authenticator: Authenticator;
   tokens: ServiceAccountTokens;
   authorizer: Authorizer;
@@ -350,6 +352,11 @@ export class ApiServer {
       res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache, private', Vary: 'Accept' });
       res.end(JSON.stringify(body));
     };
+    if (path === '/v1-k8ts/client-ca.crt' && this.config.clientCACert) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, private' });
+      res.end(this.config.clientCACert);
+      return;
+    }
     if (path === '/api') {
       sendDiscovery(aggregated ? this.discovery.aggregated(true, aggregated) : this.discovery.apiVersions(`${this.config.advertiseAddress}:${this.config.port}`));
       return;

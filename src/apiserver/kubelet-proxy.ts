@@ -18,6 +18,17 @@ import { PORT_FORWARD_TUNNEL_PREFIX, REMOTE_COMMAND_V4, V5_CHANNEL_PROTOCOL, bri
 
 type NodeLookup = (name: string) => Promise<KubeObject | undefined>;
 
+/**
+ * How the API server proves itself to kubelets: a client certificate of the cluster's client CA
+ * (`kube-apiserver-kubelet-client`, as Kubernetes' `--kubelet-client-certificate`), and the join
+ * secret as a bearer token for kubelets that were not given the CA.
+ */
+export interface KubeletCredentials {
+  token: string;
+  cert?: string;
+  key?: string;
+}
+
 interface KubeletEndpoint {
   address: string;
   port: number;
@@ -40,7 +51,7 @@ const logParams = ['follow', 'previous', 'tailLines', 'timestamps', 'sinceSecond
 export class KubeletLogProxy implements LogSource {
   constructor(
     private readonly node: NodeLookup,
-    private readonly token: string,
+    private readonly credentials: KubeletCredentials,
   ) {}
 
   async stream(pod: KubeObject, container: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
@@ -56,7 +67,8 @@ export class KubeletLogProxy implements LogSource {
     for (const k of logParams) if (query.has(k)) q.set(k, query.get(k) ?? '');
     const path = `/containerLogs/${encodeURIComponent(pod.metadata?.namespace ?? '')}/${encodeURIComponent(pod.metadata?.name ?? '')}/${encodeURIComponent(container)}?${q.toString()}`;
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: address, port, path, method: 'GET', rejectUnauthorized: false, headers: { authorization: `Bearer ${this.token}` } }, (kres) => {
+      const { token, cert, key } = this.credentials;
+      const req = request({ host: address, port, path, method: 'GET', rejectUnauthorized: false, cert, key, headers: { authorization: `Bearer ${token}` } }, (kres) => {
         if (kres.statusCode !== 200) {
           let body = '';
           kres.on('data', (d: Buffer) => (body += d.toString()));
@@ -102,7 +114,7 @@ export class KubeletStreamProxy implements PodStreamTarget {
 
   constructor(
     private readonly node: NodeLookup,
-    private readonly token: string,
+    private readonly credentials: KubeletCredentials,
   ) {
     this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
       const p = this.tunnelProtocol.get(req);
@@ -123,17 +135,18 @@ export class KubeletStreamProxy implements PodStreamTarget {
     const url = new URL(`https://${kubelet.address.includes(':') ? `[${kubelet.address}]` : kubelet.address}:${kubelet.port}${r.kubeletPath}`);
     const offered = (r.req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
     const websocket = (r.req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    const auth = { authorization: `Bearer ${this.token}` };
+    const auth = { authorization: `Bearer ${this.credentials.token}` };
+    const tls = { rejectUnauthorized: false, cert: this.credentials.cert, key: this.credentials.key };
     const translateExec = websocket && r.kind !== 'portforward' && offered.includes(V5_CHANNEL_PROTOCOL);
     const tunneled = websocket && r.kind === 'portforward' ? offered.find((p) => p.startsWith(PORT_FORWARD_TUNNEL_PREFIX)) : undefined;
     let upstream: UpgradeResult;
     try {
       if (translateExec) {
-        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': REMOTE_COMMAND_V4 }, rejectUnauthorized: false });
+        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': REMOTE_COMMAND_V4 }, ...tls });
       } else if (tunneled) {
-        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': tunneled.slice(PORT_FORWARD_TUNNEL_PREFIX.length) }, rejectUnauthorized: false });
+        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': tunneled.slice(PORT_FORWARD_TUNNEL_PREFIX.length) }, ...tls });
       } else {
-        upstream = await requestUpgrade({ url, method: r.req.method ?? 'POST', headers: { ...upgradeHeaders(r.req.headersDistinct), ...auth }, rejectUnauthorized: false });
+        upstream = await requestUpgrade({ url, method: r.req.method ?? 'POST', headers: { ...upgradeHeaders(r.req.headersDistinct), ...auth }, ...tls });
       }
     } catch (e) {
       throw new StatusError(500, 'InternalError', `error dialing backend: ${(e as Error).message}`);

@@ -4,7 +4,7 @@
  */
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import type { Command } from 'commander';
 import { chooseRuntime } from './runtime-choice.js';
 import { primaryAddress } from './host-address.js';
@@ -31,22 +31,32 @@ export interface AgentFlags {
   logLevel: LogLevel;
 }
 
-/** GET `/cacerts` without trusting the server yet (the token's hash is what establishes trust). */
-function fetchCA(server: string): Promise<string> {
+/** GETs a PEM certificate from the server; `what` names the request in errors. */
+function fetchPem(url: URL, options: RequestOptions, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL('/cacerts', server), { rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+    const req = request(url, { timeout: 10_000, ...options }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode === 200 && text.includes('BEGIN CERTIFICATE')) resolve(text);
-        else reject(new Error(`GET /cacerts answered ${res.statusCode ?? '?'}: is ${server} a k8ts server?`));
+        else reject(new Error(`GET ${url.pathname} answered ${res.statusCode ?? '?'}${what}`));
       });
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end();
   });
+}
+
+/** GET `/cacerts` without trusting the server yet (the token's hash is what establishes trust). */
+function fetchCA(server: string): Promise<string> {
+  return fetchPem(new URL('/cacerts', server), { rejectUnauthorized: false }, `: is ${server} a k8ts server?`);
+}
+
+/** The cluster's client CA, by which the kubelet knows the API server's client certificate. */
+function fetchClientCA(server: string, ca: string, secret: string): Promise<string> {
+  return fetchPem(new URL('/v1-k8ts/client-ca.crt', server), { ca, headers: { authorization: `Bearer ${secret}` } }, '');
 }
 
 /** Fetches and checks the cluster CA, retrying while the server is not up yet (agents often start first). */
@@ -135,6 +145,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       kubeletPort: Number(flags.kubeletPort),
       bridge: flags.cniBridge,
       token: token.secret,
+      clientCA: await fetchClientCA(flags.server, ca, token.secret),
       log,
     });
     stopNode = () => node.stop();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Backend } from '../store/backend.js';
 import type { Logger } from '../machinery/logger.js';
-import type { ClusterCertificates } from '../pki/certificate-authority.js';
+import { issueClientCertificate, type ClusterCertificates } from '../pki/certificate-authority.js';
 import { ApiServer } from '../apiserver/api-server.js';
 import { SchemaIndex, loadBuiltinDefinitions } from '../apiserver/schema-index.js';
 import { ServiceAccountTokens } from '../apiserver/auth/service-account-tokens.js';
@@ -104,6 +104,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port: opts.port,
     advertiseAddress: opts.advertiseAddress,
     cacerts: opts.certs.serverCa.certPem,
+    clientCACert: opts.certs.clientCa.certPem,
     authenticator: requestAuthenticator(
       [new ClientCertificateAuthenticator(opts.certs.clientCa.certPem), new TokenAuthenticator({ [opts.token]: SERVER_TOKEN_USER, [parseJoinToken(opts.token).secret]: SERVER_TOKEN_USER })],
       { anonymous: false },
@@ -130,8 +131,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   const server = apiServer;
   const nodeLookup = (name: string): Promise<KubeObject | undefined> => server.served('', 'nodes').store.tryGet('', name);
-  server.setLogSource(new KubeletLogProxy(nodeLookup, parseJoinToken(opts.token).secret));
-  server.setStreamTarget(new KubeletStreamProxy(nodeLookup, parseJoinToken(opts.token).secret));
+  const kubeletClient = await issueClientCertificate(opts.certs.clientCa, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] });
+  const kubeletCredentials = { token: parseJoinToken(opts.token).secret, cert: kubeletClient.certPem, key: kubeletClient.keyPem };
+  server.setLogSource(new KubeletLogProxy(nodeLookup, kubeletCredentials));
+  server.setStreamTarget(new KubeletStreamProxy(nodeLookup, kubeletCredentials));
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
   const crds = new CustomResourceServing({

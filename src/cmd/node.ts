@@ -18,6 +18,8 @@ export interface NodeOptions {
   leaseDurationSeconds?: number;
   /** The join secret: the API server presents it to the kubelet. */
   token: string;
+  /** The cluster's client CA (PEM): the kubelet accepts the API server's client certificate by it. */
+  clientCA?: string;
   /** `--kubelet-port`. */
   kubeletPort?: number;
   /** `--cni-bridge`. */
@@ -37,6 +39,7 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
     clusterDNS: [o.clusterDNS],
     leaseDurationSeconds: o.leaseDurationSeconds,
     serverToken: o.token,
+    clientCA: o.clientCA,
     port: o.kubeletPort,
     bridge: o.bridge,
     log: o.log.child('kubelet'),

@@ -137,7 +137,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     defaultTolerationSeconds: Number(flags.defaultTolerationSeconds),
   });
   const nodeSide = serveNodeMetrics(plane);
-  const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log, advertise, token.secret);
+  const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log, advertise, token.secret, certs.clientCa.certPem);
   await nodeSide.start();
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfig, {
@@ -176,7 +176,7 @@ function serveNodeMetrics(plane: ControlPlane): InformerFactory {
 }
 
 /** The nodes this server runs itself: simulated ones for now (the containerd kubelet comes later). */
-async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, informers: InformerFactory, log: Logger, nodeIP: string, token: string): Promise<{ close(): Promise<void> } | undefined> {
+async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: ControlPlane, informers: InformerFactory, log: Logger, nodeIP: string, token: string, clientCA: string): Promise<{ close(): Promise<void> } | undefined> {
   if (runtime === 'none') return undefined;
   if (runtime === 'containerd') {
     // Loaded only when asked for: the sim runtime needs none of the kubelet's code.
@@ -191,6 +191,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       kubeletPort: Number(flags.kubeletPort),
       bridge: flags.cniBridge,
       token,
+      clientCA,
       log,
     });
     return { close: () => node.stop() };

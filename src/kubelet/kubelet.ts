@@ -44,6 +44,8 @@ export interface KubeletOptions {
   labels?: Record<string, string>;
   /** The bearer token the API server presents to this kubelet's server (the join secret). */
   serverToken: string;
+  /** The cluster's client CA (PEM), to verify the API server's client certificate. */
+  clientCA?: string;
   /** Port of the kubelet's HTTPS server (10250; 0 picks a free one). */
   port?: number;
   /** The pod network's bridge (`k8ts0`); tests give each cluster its own. */
@@ -186,7 +188,7 @@ export class Kubelet {
       onUpdate: (_o, p) => this.podChanged(p),
       onDelete: (p) => this.podChanged(p, true),
     });
-    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), streaming: new CriStreamingRuntime(this.cri), log: this.o.log });
+    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, clientCA: this.o.clientCA, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), streaming: new CriStreamingRuntime(this.cri), log: this.o.log });
     this.serverPort = await this.server.start();
     await this.reporter.start();
     await Promise.all([this.nodes.start(), this.pods.start()]);

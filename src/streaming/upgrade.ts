@@ -14,6 +14,9 @@ export interface UpgradeTarget {
   headers: Record<string, string | string[]>;
   /** For https targets: the kubelet's certificate is self-signed (as without --kubelet-certificate-authority). */
   rejectUnauthorized?: boolean;
+  /** A TLS client certificate and key (PEM) to present. */
+  cert?: string;
+  key?: string;
 }
 
 export type UpgradeResult =
@@ -30,6 +33,8 @@ export function requestUpgrade(target: UpgradeTarget): Promise<UpgradeResult> {
       path: `${target.url.pathname}${target.url.search}`,
       headers: target.headers,
       rejectUnauthorized: target.rejectUnauthorized ?? true,
+      cert: target.cert,
+      key: target.key,
     };
     const req = target.url.protocol === 'https:' ? httpsRequest(options) : httpRequest(options);
     req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -14,6 +14,8 @@ import { startCluster, type TestCluster } from '../support/cluster.js';
 import { eventually as poll } from '../support/eventually.js';
 import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
 import { CriClient } from '../../src/kubelet/cri/cri-client.js';
+import { request as httpsRequest } from 'node:https';
+import { createCertificateAuthority, issueServingCertificate } from '../../src/pki/certificate-authority.js';
 
 const skip = skipWithoutContainers();
 const node = 'k8ts-e2e-node';
@@ -125,4 +127,25 @@ test('deleting a pod stops its containers within the grace period and leaves no 
   }
   assert.ok(!existsSync(lease), 'the pod IP is released');
   assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(uid), 'no mount of the pod is left');
+});
+
+test('the kubelet\'s server takes a client certificate of the cluster\'s client CA, and nothing less', { skip }, async () => {
+  const port = Number(await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}']));
+  const ip = await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']);
+  const kc = readFileSync(c!.kubeconfig, 'utf8');
+  const field = (name: string): string => Buffer.from(new RegExp(`${name}: (\\S+)`).exec(kc)![1]!, 'base64').toString();
+  const ask = (opts: { cert?: string; key?: string }): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest({ host: ip, port, path: '/containerLogs/default/nope/nope', rejectUnauthorized: false, ...opts }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  // The admin's certificate is signed by the client CA: authenticated (the pod just does not exist).
+  assert.equal(await ask({ cert: field('client-certificate-data'), key: field('client-key-data') }), 400);
+  assert.equal(await ask({}), 401);
+  const stranger = await issueServingCertificate(await createCertificateAuthority('someone-else'), { commonName: 'system:admin', dnsNames: ['x'], ips: [] });
+  assert.equal(await ask({ cert: stranger.certPem, key: stranger.keyPem }), 401);
 });

@@ -1,11 +1,13 @@
 /**
  * The kubelet's HTTPS server (port 10250): what the API server proxies `kubectl logs`, exec,
- * attach and port-forward to. Callers authenticate with the cluster's join secret as a bearer
- * token — the API server and the node's agent both hold it. Streaming requests are upgrades that
+ * attach and port-forward to. Callers authenticate with a client certificate of the cluster's
+ * client CA (the API server's `kube-apiserver-kubelet-client`, as Kubernetes' `--client-ca-file`),
+ * or with the cluster's join secret as a bearer token. Streaming requests are upgrades that
  * the kubelet hands on to the runtime's streaming server (the URL CRI Exec/Attach/PortForward
  * return), as Kubernetes' kubelet does; the bytes then flow through untouched.
  */
 import { createServer, type Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -55,8 +57,10 @@ export interface ContainerLogTarget {
 export interface KubeletServerOptions {
   address: string;
   port: number;
-  /** The bearer token callers must present. */
+  /** The bearer token callers may present. */
   token: string;
+  /** The cluster's client CA (PEM): a client certificate it signed authenticates the caller. */
+  clientCA?: string;
   /** Finds the (current, or with `previous` the last terminated) container's log; undefined when there is none. */
   findLog(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLogTarget | undefined>;
   /** exec, attach and port-forward; without it those paths answer 404. */
@@ -76,7 +80,8 @@ export class KubeletServer {
   async start(): Promise<number> {
     const ca = await createCertificateAuthority('k8ts-kubelet-ca');
     const cert = await issueServingCertificate(ca, { commonName: 'kubelet', dnsNames: ['localhost'], ips: [this.o.address, '127.0.0.1'] });
-    const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    const clientAuth = this.o.clientCA ? { ca: this.o.clientCA, requestCert: true, rejectUnauthorized: false } : {};
+    const server = createServer({ cert: cert.certPem, key: cert.keyPem, ...clientAuth }, (req, res) => {
       void this.serve(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.text(res, 500, `Internal Error: ${(e as Error).message}`);
         else res.destroy();
@@ -104,6 +109,8 @@ export class KubeletServer {
   }
 
   private authorized(req: IncomingMessage): boolean {
+    // Only certificates that chain to the client CA count as verified.
+    if (this.o.clientCA && (req.socket as TLSSocket).authorized) return true;
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     return !!m && timingSafeEqual(digest(m[1]!), digest(this.o.token));
   }
