@@ -211,7 +211,7 @@ export function podHostname(pod: Pod, clusterDomain = 'cluster.local'): string {
 
 export function podSandboxConfig(
   pod: Pod,
-  opts: { attempt: number; logDirectory: string; dns?: { servers: string[]; searches: string[]; options: string[] }; nodeHostname: string; clusterDomain?: string },
+  opts: { attempt: number; logDirectory: string; dns?: { servers: string[]; searches: string[]; options: string[] }; clusterDomain?: string },
 ): Record<string, unknown> {
   const meta = pod.metadata ?? {};
   const spec = pod.spec;
@@ -243,7 +243,9 @@ export function podSandboxConfig(
   const overheadCpu = qty(overhead['cpu']);
   const config: Record<string, unknown> = {
     metadata: { name: meta.name ?? '', uid: meta.uid ?? '', namespace: meta.namespace ?? '', attempt: opts.attempt },
-    hostname: spec?.hostNetwork ? opts.nodeHostname : podHostname(pod, opts.clusterDomain),
+    // A hostNetwork pod shares the node's UTS namespace and so its hostname already; containerd
+    // 1.6 would still write the name into the spec, which runc refuses without a UTS namespace.
+    hostname: spec?.hostNetwork ? '' : podHostname(pod, opts.clusterDomain),
     logDirectory: opts.logDirectory,
     labels: { ...(meta.labels ?? {}), 'io.kubernetes.pod.name': meta.name ?? '', 'io.kubernetes.pod.namespace': meta.namespace ?? '', 'io.kubernetes.pod.uid': meta.uid ?? '' },
     annotations: { ...(meta.annotations ?? {}) },

@@ -23,7 +23,7 @@ import { writeCniConfig } from './cni-config.js';
 import { buildPauseImage } from './images/pause-image.js';
 import { importArchive } from './images/oci-archive.js';
 import { ImageManager } from './image-manager.js';
-import { PodSync, labels } from './pod-sync.js';
+import { PodSync, containerFieldPath, labels } from './pod-sync.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
 import { CriStreamingRuntime } from './streaming-runtime.js';
 import { VolumeManager } from './volumes/volume-manager.js';
@@ -125,7 +125,7 @@ export class Kubelet {
         }
         this.queue.add(keyOf(pod as ApiObject));
       },
-      onEvent: (pod, type, reason, message) => this.recorder.event(pod as ApiObject, type, reason, message),
+      onEvent: (pod, type, reason, message, container) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as ApiObject, type, reason, message, containerFieldPath(pod, container)),
     });
     this.volumes = new VolumeManager({ client: o.client, podsDir: join(o.agentDir, 'pods'), nodeName: o.nodeName, log: o.log.child('volumes') });
     const envSources: EnvSources = {

@@ -20,8 +20,20 @@ import { containerEnv, ContainerConfigError, type EnvSources } from './container
 import { containerConfig, podSandboxConfig } from './container-config.js';
 import type { VolumeManager } from './volumes/volume-manager.js';
 import type { ProbeManager } from './probes/probe-manager.js';
+import { runLifecycleHook } from './lifecycle-hooks.js';
 
 /** Labels the kubelet puts on sandboxes and containers (as Kubernetes' kuberuntime does). */
+/** The kubelet gives no postStart hook a deadline; this one only keeps a stuck hook from holding a pod worker forever. */
+const POST_START_TIMEOUT_SECONDS = 300;
+/** After a preStop hook the container still gets this much time to stop (kubelet: minimumGracePeriodInSeconds). */
+const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
+
+/** Where a container sits in its pod, as the kubelet's events name it: `spec.containers{app}`. */
+export function containerFieldPath(pod: Pod, container: string): string {
+  const list = (pod.spec?.initContainers ?? []).some((c) => c.name === container) ? 'initContainers' : 'containers';
+  return `spec.${list}{${container}}`;
+}
+
 export const labels = {
   podName: 'io.kubernetes.pod.name',
   podNamespace: 'io.kubernetes.pod.namespace',
@@ -139,8 +151,9 @@ export class PodSync {
     this.now = o.now ?? Date.now;
   }
 
-  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.o.recorder?.event(pod as never, type, reason, message);
+  /** An event about the pod, or with `container` about one of its containers (`spec.containers{name}`). */
+  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: string): void {
+    this.o.recorder?.event({ apiVersion: 'v1', kind: 'Pod', ...(pod as object) } as never, type, reason, message, container === undefined ? undefined : containerFieldPath(pod, container));
   }
 
   /** A failed liveness or startup probe: the container gets killed and restarted on the next sync. */
@@ -247,7 +260,7 @@ export class PodSync {
   }
 
   private sandboxConfig(pod: Pod, attempt: number): Record<string, unknown> {
-    const config = podSandboxConfig(pod, { attempt, logDirectory: this.podLogDir(pod), dns: this.dnsConfig(pod), nodeHostname: this.o.node.hostname });
+    const config = podSandboxConfig(pod, { attempt, logDirectory: this.podLogDir(pod), dns: this.dnsConfig(pod) });
     config['labels'] = { ...((config['labels'] as Record<string, string> | undefined) ?? {}), [labels.podName]: pod.metadata?.name ?? '', [labels.podNamespace]: pod.metadata?.namespace ?? '', [labels.podUid]: pod.metadata?.uid ?? '' };
     return config;
   }
@@ -296,8 +309,8 @@ export class PodSync {
       this.toKill.delete(latest.id);
       if (latest.state !== 'CONTAINER_RUNNING') continue;
       const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === latest.metadata.name);
-      this.event(pod, 'Normal', 'Killing', why);
-      await this.o.cri.runtime('StopContainer', { containerId: latest.id, timeout: pod.spec?.terminationGracePeriodSeconds ?? 30 });
+      this.event(pod, 'Normal', 'Killing', why, latest.metadata.name);
+      await this.stopContainer(pod, spec, latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
       if (spec) current.set(latest.metadata.name, { ...current.get(latest.metadata.name)!, latest: (await this.statusOf(latest.id)) ?? latest });
     }
     // Init containers, one at a time, in order; restartable ones (sidecars) stay running.
@@ -344,7 +357,7 @@ export class PodSync {
         reason: 'CrashLoopBackOff',
         message: `back-off ${formatDelay(b.delayMs)} restarting failed container=${c.name ?? ''} pod=${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`,
       });
-      if (b.finishedAt !== finished) this.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+      if (b.finishedAt !== finished) this.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container', c.name);
       this.backoff.set(key, { ...b, finishedAt: finished });
       this.o.requeueAt(pod, finished + b.delayMs);
       return false;
@@ -358,7 +371,7 @@ export class PodSync {
 
   private async startContainer(pod: Pod, c: Container, sandbox: CriSandbox, podIPs: string[], attempt: number, init: boolean): Promise<void> {
     const key = `${pod.metadata?.uid ?? ''}/${c.name ?? ''}`;
-    const events = { event: (type: 'Normal' | 'Warning', reason: string, message: string) => this.event(pod, type, reason, message) };
+    const events = { event: (type: 'Normal' | 'Warning', reason: string, message: string) => this.event(pod, type, reason, message, c.name) };
     let image: string;
     try {
       image = await this.o.images.ensure(c, key, events);
@@ -374,7 +387,7 @@ export class PodSync {
     const configError = (e: unknown): never => {
       if (e instanceof ContainerConfigError) {
         this.waiting.set(key, { reason: 'CreateContainerConfigError', message: e.message });
-        this.event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
+        this.event(pod, 'Warning', 'Failed', `Error: ${e.message}`, c.name);
         this.o.requeueAt(pod, this.now() + 2000);
       }
       throw e;
@@ -389,20 +402,31 @@ export class PodSync {
     } catch (e) {
       const message = (e as Error).message;
       this.waiting.set(key, { reason: 'CreateContainerError', message });
-      this.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      this.event(pod, 'Warning', 'Failed', `Error: ${message}`, c.name);
       this.o.requeueAt(pod, this.now() + 5000);
       throw e;
     }
-    this.event(pod, 'Normal', 'Created', `Created container ${c.name ?? ''}`);
+    this.event(pod, 'Normal', 'Created', `Created container ${c.name ?? ''}`, c.name);
     try {
       await this.o.cri.runtime('StartContainer', { containerId });
     } catch (e) {
       const message = (e as Error).message;
-      this.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      this.event(pod, 'Warning', 'Failed', `Error: ${message}`, c.name);
       throw e;
     }
     this.waiting.delete(key);
-    this.event(pod, 'Normal', 'Started', `Started container ${c.name ?? ''}`);
+    this.event(pod, 'Normal', 'Started', `Started container ${c.name ?? ''}`, c.name);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      const failure = await runLifecycleHook(postStart, { cri: this.o.cri, pod, container: c, containerId, podIP: podIPs[0] ?? '' }, POST_START_TIMEOUT_SECONDS);
+      if (failure) {
+        // As the kubelet: the container is killed and restarts by its policy.
+        this.event(pod, 'Warning', 'FailedPostStartHook', failure, c.name);
+        this.event(pod, 'Normal', 'Killing', 'FailedPostStartHook', c.name);
+        await this.o.cri.runtime('StopContainer', { containerId, timeout: pod.spec?.terminationGracePeriodSeconds ?? 30 }).catch(() => undefined);
+        throw new Error(failure);
+      }
+    }
     if (!init || c.restartPolicy === 'Always') {
       this.o.probes.addContainer(pod, c, containerId, new Date(this.now()), { podIP: podIPs[0] ?? '', cri: this.o.cri });
     }
@@ -495,8 +519,9 @@ export class PodSync {
       containers
         .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
         .map(async (c) => {
-          this.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`);
-          await this.o.cri.runtime('StopContainer', { containerId: c.id, timeout: Math.max(0, graceSeconds) }).catch(() => undefined);
+          this.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, c.metadata.name);
+          const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((s) => s.name === c.metadata.name);
+          await this.stopContainer(pod, c.state === 'CONTAINER_RUNNING' ? spec : undefined, c.id, graceSeconds).catch(() => undefined);
         }),
     );
     const sandboxes = await this.sandboxes(uid);
@@ -508,6 +533,24 @@ export class PodSync {
     await this.o.volumes.tearDown(uid);
     removePodCgroups(uid);
     this.forget(uid);
+  }
+
+  /**
+   * Stops one container as the kubelet's killContainer: its preStop hook first (when the grace
+   * period allows one), then SIGTERM with what is left of the grace period (at least 2 s after a
+   * hook), then SIGKILL.
+   */
+  private async stopContainer(pod: Pod, spec: Container | undefined, containerId: string, graceSeconds: number): Promise<void> {
+    let grace = Math.max(0, graceSeconds);
+    const preStop = spec?.lifecycle?.preStop;
+    if (spec && preStop && grace > 0) {
+      const started = this.now();
+      const hook = runLifecycleHook(preStop, { cri: this.o.cri, pod, container: spec, containerId, podIP: pod.status?.podIP ?? '' }, grace);
+      const failure = await Promise.race([hook, new Promise<undefined>((r) => setTimeout(() => r(undefined), grace * 1000).unref())]);
+      if (failure) this.event(pod, 'Warning', 'FailedPreStopHook', failure, spec.name);
+      grace = Math.max(MIN_GRACE_AFTER_HOOK_SECONDS, grace - Math.ceil((this.now() - started) / 1000));
+    }
+    await this.o.cri.runtime('StopContainer', { containerId, timeout: grace });
   }
 
   forget(uid: string): void {

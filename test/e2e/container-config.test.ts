@@ -64,7 +64,7 @@ test('a container built from a PodSpec runs with its env, args, user, read-only 
   });
   const logDir = join(work, 'pods', `default_cfg-pod_${uid}`);
   mkdirSync(logDir, { recursive: true });
-  const sandboxConfig = podSandboxConfig(pod, { attempt: 0, logDirectory: logDir, nodeHostname: 'n' });
+  const sandboxConfig = podSandboxConfig(pod, { attempt: 0, logDirectory: logDir });
   const { podSandboxId } = await cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig });
   try {
     const config = containerConfig(pod, container, { attempt: 0, env, mounts: [], image: 'k8ts.local/ccfg:1', nodeAllocatable: { cpu: '2', memory: '4Gi' } });

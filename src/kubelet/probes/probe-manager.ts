@@ -14,7 +14,7 @@ export interface ProbeManagerOptions {
   /** A result changed (never called for the initial values set by addContainer). */
   onChange: (podUid: string, containerName: string, kind: ProbeKind, result: ProbeResult) => void;
   /** An event the kubelet records on the pod: `Unhealthy` (Warning) or `ProbeWarning` (Warning). */
-  onEvent: (pod: Pod, type: 'Warning' | 'Normal', reason: string, message: string) => void;
+  onEvent: (pod: Pod, type: 'Warning' | 'Normal', reason: string, message: string, container: string) => void;
   /** Runs one probe; tests replace it. Default: runProbe. */
   runProbe?: (kind: ProbeKind, probe: Probe, target: ProbeTarget) => Promise<ProbeOutcome>;
 }
@@ -114,9 +114,9 @@ export class ProbeManager {
   private recordEvent(w: ProbeWorker, outcome: ProbeOutcome): void {
     if (!this.current(w)) return;
     const label = kindLabel[w.kind];
-    if (outcome.result === 'unknown') this.opts.onEvent(w.pod, 'Warning', 'Unhealthy', `${label} probe errored and resulted in unknown state: ${outcome.output}`);
-    else if (outcome.result === 'failure') this.opts.onEvent(w.pod, 'Warning', 'Unhealthy', `${label} probe failed: ${outcome.output}`);
-    else if (outcome.warning) this.opts.onEvent(w.pod, 'Warning', 'ProbeWarning', `${label} probe warning: ${outcome.output}`);
+    if (outcome.result === 'unknown') this.opts.onEvent(w.pod, 'Warning', 'Unhealthy', `${label} probe errored and resulted in unknown state: ${outcome.output}`, w.container.name ?? '');
+    else if (outcome.result === 'failure') this.opts.onEvent(w.pod, 'Warning', 'Unhealthy', `${label} probe failed: ${outcome.output}`, w.container.name ?? '');
+    else if (outcome.warning) this.opts.onEvent(w.pod, 'Warning', 'ProbeWarning', `${label} probe warning: ${outcome.output}`, w.container.name ?? '');
   }
 
   private changed(w: ProbeWorker, result: ProbeResult): void {

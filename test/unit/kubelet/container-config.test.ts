@@ -35,7 +35,7 @@ test('sandbox config: metadata, hostname, labels, cgroup parent, namespaces, por
     ],
     { hostname: 'front', shareProcessNamespace: true, securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000], sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } },
   );
-  const c = podSandboxConfig(p, { attempt: 2, logDirectory: '/logs/shop_web-1_u-1', dns: { servers: ['10.43.0.10'], searches: ['shop.svc.cluster.local'], options: ['ndots:5'] }, nodeHostname: 'node-a' });
+  const c = podSandboxConfig(p, { attempt: 2, logDirectory: '/logs/shop_web-1_u-1', dns: { servers: ['10.43.0.10'], searches: ['shop.svc.cluster.local'], options: ['ndots:5'] } });
   assert.deepEqual(c['metadata'], { name: 'web-1', uid: 'u-1', namespace: 'shop', attempt: 2 });
   assert.equal(c['hostname'], 'front');
   assert.equal(c['logDirectory'], '/logs/shop_web-1_u-1');
@@ -55,21 +55,22 @@ test('sandbox config: metadata, hostname, labels, cgroup parent, namespaces, por
   assert.deepEqual(sc['supplementalGroups'], ['2000', '4000']);
   assert.deepEqual(at(c, 'linux', 'sysctls'), { 'net.core.somaxconn': '1024' });
 
-  const host = podSandboxConfig(pod([{ name: 'a' }], { hostNetwork: true, hostPID: true }), { attempt: 0, logDirectory: '/l', nodeHostname: 'node-a' });
-  assert.equal(host['hostname'], 'node-a');
+  const host = podSandboxConfig(pod([{ name: 'a' }], { hostNetwork: true, hostPID: true }), { attempt: 0, logDirectory: '/l' });
+  // The node's UTS namespace is shared, so the sandbox sets no hostname of its own.
+  assert.equal(host['hostname'], '');
   assert.deepEqual(at(host, 'linux', 'securityContext', 'namespaceOptions'), { network: 'NODE', pid: 'NODE', ipc: 'POD' });
   assert.equal(at(host, 'linux', 'securityContext', 'privileged'), false);
   assert.equal(host['portMappings'], undefined);
 
   const long = 'x'.repeat(60) + '-abc-def';
-  assert.equal(podSandboxConfig({ metadata: { name: long, uid: 'u' }, spec: { containers: [] } }, { attempt: 0, logDirectory: '/l', nodeHostname: 'n' })['hostname'], 'x'.repeat(60) + '-ab');
+  assert.equal(podSandboxConfig({ metadata: { name: long, uid: 'u' }, spec: { containers: [] } }, { attempt: 0, logDirectory: '/l' })['hostname'], 'x'.repeat(60) + '-ab');
 });
 
 test('cgroup parent follows the QoS class', () => {
   const g = pod([{ name: 'a', resources: res({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' }) }]);
   const b = pod([{ name: 'a', resources: res({ memory: '1Gi' }) }]);
-  assert.equal(at(podSandboxConfig(g, { attempt: 0, logDirectory: '/l', nodeHostname: 'n' }), 'linux', 'cgroupParent'), '/kubepods/podu-1');
-  assert.equal(at(podSandboxConfig(b, { attempt: 0, logDirectory: '/l', nodeHostname: 'n' }), 'linux', 'cgroupParent'), '/kubepods/burstable/podu-1');
+  assert.equal(at(podSandboxConfig(g, { attempt: 0, logDirectory: '/l' }), 'linux', 'cgroupParent'), '/kubepods/podu-1');
+  assert.equal(at(podSandboxConfig(b, { attempt: 0, logDirectory: '/l' }), 'linux', 'cgroupParent'), '/kubepods/burstable/podu-1');
 });
 
 test('container config: command/args expanded, env, mounts, log path, labels and annotations', () => {
