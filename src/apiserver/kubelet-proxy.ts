@@ -37,7 +37,10 @@ interface KubeletEndpoint {
 }
 
 async function kubeletOf(lookup: NodeLookup, nodeName: string): Promise<KubeletEndpoint> {
-  const node = await lookup(nodeName);
+  return endpointOf(await lookup(nodeName), nodeName);
+}
+
+function endpointOf(node: KubeObject | undefined, nodeName: string): KubeletEndpoint {
   const status = (node?.status ?? {}) as { addresses?: Array<{ type: string; address: string }>; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } }; nodeInfo?: { containerRuntimeVersion?: string } };
   const simulated = !!status.nodeInfo?.containerRuntimeVersion?.startsWith('sim://');
   const address = status.addresses?.find((a) => a.type === 'InternalIP')?.address;
@@ -176,4 +179,33 @@ export class KubeletStreamProxy implements PodStreamTarget {
     const s = streams;
     this.wss.handleUpgrade(r.req, r.upgrade.socket, r.upgrade.head, (ws) => bridgeRemoteCommand(ws, spdy, s));
   }
+}
+
+/** GETs a JSON document from a node's kubelet (`/stats/summary` for metrics). */
+export function kubeletGetJson<T>(node: KubeObject, path: string, credentials: KubeletCredentials, timeoutMs = 10_000): Promise<T> {
+  const name = node.metadata?.name ?? '';
+  const { address, port, simulated } = endpointOf(node, name);
+  if (simulated) return Promise.reject(new Error(`node ${name} is simulated: it has no kubelet`));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: address, port, path, method: 'GET', rejectUnauthorized: false, cert: credentials.cert, key: credentials.key, headers: { authorization: `Bearer ${credentials.token}`, accept: 'application/json' }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) return reject(new Error(`kubelet of ${name} answered ${res.statusCode ?? '?'} to ${path}: ${body.trim()}`));
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }

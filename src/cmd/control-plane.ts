@@ -27,7 +27,7 @@ import { LimitRanger } from '../apiserver/admission/limit-ranger.js';
 import { DefaultStorageClass } from '../apiserver/admission/default-storage-class.js';
 import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/resource-quota.js';
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
-import { KubeletLogProxy, KubeletStreamProxy } from '../apiserver/kubelet-proxy.js';
+import { KubeletLogProxy, KubeletStreamProxy, type KubeletCredentials } from '../apiserver/kubelet-proxy.js';
 import type { KubeObject } from '../apiserver/registry/strategy.js';
 
 export interface ControlPlaneOptions {
@@ -58,6 +58,8 @@ export interface ControlPlane {
   controllers: ControllerManager | undefined;
   /** The port actually listened on (useful with port 0). */
   port: number;
+  /** How the API server authenticates to kubelets (logs, exec, metrics). */
+  kubeletCredentials: KubeletCredentials;
   stop(): Promise<void>;
 }
 
@@ -200,6 +202,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       return controllers;
     },
     port: address.port,
+    kubeletCredentials,
     async stop() {
       await elector?.stop();
       await stopLeading();

@@ -14,6 +14,8 @@ import { openBackend } from './datastore.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { SimCluster } from '../kubelet/sim/sim-cluster.js';
 import { MetricsApi, metricsResources } from '../apiserver/metrics/metrics-api.js';
+import { CombinedMetricsSource, KubeletSummarySource, type SummaryLike } from '../apiserver/metrics/kubelet-summary-source.js';
+import { kubeletGetJson } from '../apiserver/kubelet-proxy.js';
 import { SimMetricsSource } from '../kubelet/sim/sim-metrics.js';
 import { InformerFactory, refs } from '../client/informer.js';
 import { formatJoinToken, parseJoinToken } from './join-token.js';
@@ -136,7 +138,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     },
     defaultTolerationSeconds: Number(flags.defaultTolerationSeconds),
   });
-  const nodeSide = serveNodeMetrics(plane);
+  const nodeSide = serveNodeMetrics(plane, log);
   const agent = await startAgentRuntime(runtime, flags, plane, nodeSide, log, advertise, token.secret, certs.clientCa.certPem);
   await nodeSide.start();
   const kubeconfig = flags.writeKubeconfig ?? join(dataDir, 'kubeconfig.yaml');
@@ -166,11 +168,21 @@ export async function runServer(flags: ServerFlags): Promise<void> {
 
 /**
  * metrics.k8s.io, answered from what nodes report: usage of every simulated node (this server's
- * or an agent's) is computed from the pods on it. Served for kubectl (HTTP) and the HPA (in-process).
+ * or an agent's) is computed from the pods on it; nodes with real kubelets are scraped for their
+ * Summary, as metrics-server does. Served for kubectl (HTTP) and the HPA (in-process).
  */
-function serveNodeMetrics(plane: ControlPlane): InformerFactory {
+function serveNodeMetrics(plane: ControlPlane, log: Logger): InformerFactory {
   const informers = new InformerFactory(plane.apiServer.client);
-  const metrics = new MetricsApi(new SimMetricsSource(informers.for(refs.pods), informers.for(refs.nodes)));
+  const sim = new SimMetricsSource(informers.for(refs.pods), informers.for(refs.nodes));
+  const kubelets = new KubeletSummarySource({
+    nodes: informers.for(refs.nodes),
+    pods: informers.for(refs.pods),
+    isReal: (n) => !String((n['status'] as { nodeInfo?: { containerRuntimeVersion?: string } } | undefined)?.nodeInfo?.containerRuntimeVersion ?? 'sim://').startsWith('sim://'),
+    fetch: (n) => kubeletGetJson<SummaryLike>(n as never, '/stats/summary', plane.kubeletCredentials),
+    onError: (node, e) => log.debug('kubelet stats scrape failed', { node, error: (e as Error).message }),
+  });
+  kubelets.start();
+  const metrics = new MetricsApi(new CombinedMetricsSource([sim, kubelets]));
   plane.apiServer.serveAnswered(metricsResources, metrics.handle, (method, path, query) => metrics.answer(method, path, query));
   return informers;
 }

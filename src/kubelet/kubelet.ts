@@ -26,6 +26,7 @@ import { ImageManager } from './image-manager.js';
 import { PodSync, containerFieldPath, labels } from './pod-sync.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
 import { CriStreamingRuntime } from './streaming-runtime.js';
+import { StatsProvider } from './stats/stats-provider.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { ProbeManager } from './probes/probe-manager.js';
 import type { EnvSources } from './container-env.js';
@@ -83,6 +84,8 @@ export class Kubelet {
   private readonly probes: ProbeManager;
   private readonly volumes: VolumeManager;
   private readonly recorder: EventRecorder;
+  private readonly stats: StatsProvider;
+  private statsTimer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
@@ -98,6 +101,12 @@ export class Kubelet {
 
   constructor(private readonly o: KubeletOptions) {
     this.cri = new CriClient(o.containerd.endpoint);
+    this.stats = new StatsProvider({
+      cri: this.cri,
+      nodeName: o.nodeName,
+      dataDir: o.agentDir,
+      podStartTime: (uid) => [...this.known.values()].find((p) => p.metadata?.uid === uid)?.status?.startTime,
+    });
     const maxPods = o.maxPods ?? 110;
     const capacity = machineCapacity(o.agentDir, maxPods);
     this.recorder = o.recorder ?? new ClientEventRecorder(o.client, 'kubelet', o.nodeName);
@@ -188,7 +197,7 @@ export class Kubelet {
       onUpdate: (_o, p) => this.podChanged(p),
       onDelete: (p) => this.podChanged(p, true),
     });
-    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, clientCA: this.o.clientCA, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), streaming: new CriStreamingRuntime(this.cri), log: this.o.log });
+    this.server = new KubeletServer({ address: this.o.internalIP, port: this.o.port ?? 10250, token: this.o.serverToken, clientCA: this.o.clientCA, findLog: (ns, pod, c, previous) => this.findLog(ns, pod, c, previous), streaming: new CriStreamingRuntime(this.cri), statsSummary: () => this.stats.summary(), log: this.o.log });
     this.serverPort = await this.server.start();
     await this.reporter.start();
     await Promise.all([this.nodes.start(), this.pods.start()]);
@@ -201,6 +210,10 @@ export class Kubelet {
       for (const k of this.known.keys()) this.queue.add(k);
     }, 10_000);
     this.resyncTimer.unref();
+    // Housekeeping samples, as cAdvisor's: a scrape then finds CPU rates over the last interval.
+    this.statsTimer = setInterval(() => void this.stats.summary().catch(() => undefined), 10_000);
+    this.statsTimer.unref();
+    void this.stats.summary().catch(() => undefined);
     this.o.log.info('kubelet started', { node: this.o.nodeName, runtime: `${version.runtimeName}://${version.runtimeVersion}` });
   }
 
@@ -311,6 +324,7 @@ export class Kubelet {
     await this.server?.stop();
     if (this.relistTimer) clearInterval(this.relistTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
     for (const t of this.timers) clearTimeout(t);
     this.queue.shutDown();
     this.probes.stop();

@@ -63,6 +63,8 @@ export interface KubeletServerOptions {
   clientCA?: string;
   /** Finds the (current, or with `previous` the last terminated) container's log; undefined when there is none. */
   findLog(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLogTarget | undefined>;
+  /** `GET /stats/summary` (the Summary API); without it the path answers 404. */
+  statsSummary?: () => Promise<unknown>;
   /** exec, attach and port-forward; without it those paths answer 404. */
   streaming?: StreamingRuntime;
   log: Logger;
@@ -120,6 +122,12 @@ export class KubeletServer {
     if (url.pathname === '/healthz') return this.text(res, 200, 'ok');
     if (!this.authorized(req)) return this.text(res, 401, 'Unauthorized');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (url.pathname === '/stats/summary' && req.method === 'GET' && this.o.statsSummary) {
+      const body = JSON.stringify(await this.o.statsSummary());
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
+      return;
+    }
     if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') {
       const [, namespace, pod, container] = parts as [string, string, string, string];
       const q = url.searchParams;
