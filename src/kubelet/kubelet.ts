@@ -26,7 +26,8 @@ import { ImageManager } from './image-manager.js';
 import { PodSync, containerFieldPath, labels } from './pod-sync.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
 import { CriStreamingRuntime } from './streaming-runtime.js';
-import { StatsProvider } from './stats/stats-provider.js';
+import { StatsProvider, type Summary } from './stats/stats-provider.js';
+import { pressureOf } from './stats/eviction-thresholds.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { ProbeManager } from './probes/probe-manager.js';
 import type { EnvSources } from './container-env.js';
@@ -86,6 +87,8 @@ export class Kubelet {
   private readonly recorder: EventRecorder;
   private readonly stats: StatsProvider;
   private statsTimer: NodeJS.Timeout | undefined;
+  /** The node's stats of the last housekeeping, for the pressure conditions. */
+  private lastNodeStats: Summary['node'] | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
@@ -119,6 +122,7 @@ export class Kubelet {
       leaseDurationSeconds: o.leaseDurationSeconds,
       nodeInfo: this.nodeInfo,
       kubeletPort: () => this.serverPort,
+      pressure: () => (this.lastNodeStats ? pressureOf(this.lastNodeStats) : undefined),
       onError: (err, what) => o.log.debug('node status write failed', { what, error: err instanceof Error ? err.message : String(err) }),
     });
     this.pods = new SharedInformer(o.client, refs.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
@@ -211,9 +215,14 @@ export class Kubelet {
     }, 10_000);
     this.resyncTimer.unref();
     // Housekeeping samples, as cAdvisor's: a scrape then finds CPU rates over the last interval.
-    this.statsTimer = setInterval(() => void this.stats.summary().catch(() => undefined), 10_000);
+    const housekeeping = (): void =>
+      void this.stats
+        .summary()
+        .then((s) => (this.lastNodeStats = s.node))
+        .catch(() => undefined);
+    this.statsTimer = setInterval(housekeeping, 10_000);
     this.statsTimer.unref();
-    void this.stats.summary().catch(() => undefined);
+    housekeeping();
     this.o.log.info('kubelet started', { node: this.o.nodeName, runtime: `${version.runtimeName}://${version.runtimeVersion}` });
   }
 

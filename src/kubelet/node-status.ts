@@ -57,6 +57,8 @@ export interface NodeStatusOptions {
    * asked at every status update. The node is Ready only when this answers undefined.
    */
   notReadyReason?: () => string | undefined;
+  /** Which eviction thresholds are crossed now (MemoryPressure, DiskPressure, PIDPressure). */
+  pressure?: () => { memory: boolean; disk: boolean; pid: boolean } | undefined;
   /** The port of the kubelet's server (`status.daemonEndpoints`); 10250 unless told. */
   kubeletPort?: () => number;
 }
@@ -104,6 +106,13 @@ const healthyConditions: Condition[] = [
   { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
   { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
 ];
+
+/** The pressure conditions when their threshold is crossed. */
+const pressureConditions: Record<string, Condition> = {
+  MemoryPressure: { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' },
+  DiskPressure: { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' },
+  PIDPressure: { type: 'PIDPressure', status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' },
+};
 
 /**
  * Registers a Node and keeps its status and Lease fresh. `start()` registers and begins the
@@ -245,8 +254,10 @@ export class NodeStatusReporter {
     const now = rfc3339(this.clock.now());
     const old = ((current?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
     const notReady = o.notReadyReason?.();
+    const pressure = o.pressure?.();
+    const under: Record<string, boolean> = { MemoryPressure: !!pressure?.memory, DiskPressure: !!pressure?.disk, PIDPressure: !!pressure?.pid };
     const conditions = healthyConditions.map((healthy) => {
-      const c = healthy.type === 'Ready' && notReady ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: notReady } : healthy;
+      const c = healthy.type === 'Ready' && notReady ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: notReady } : under[healthy.type] ? pressureConditions[healthy.type]! : healthy;
       const prev = old.find((p) => p.type === c.type);
       const same = prev && prev.status === c.status;
       return { ...c, lastHeartbeatTime: now, lastTransitionTime: same && prev.lastTransitionTime ? prev.lastTransitionTime : now };
