@@ -5,7 +5,7 @@
  * (one sync per pod at a time); a relist of the runtime every second (the kubelet's PLEG) notices
  * containers that exited on their own.
  */
-import { availableParallelism, hostname as osHostname, release, totalmem } from 'node:os';
+import { availableParallelism, release, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -117,7 +117,9 @@ export class Kubelet {
       nodeName: o.nodeName,
       capacity,
       internalIP: o.internalIP,
-      hostname: osHostname(),
+      // As k3s passes --hostname-override: the node's name is its hostname label and address,
+      // which volume node affinity (local-path) and hostname topology keys match on.
+      hostname: o.nodeName,
       labels: o.labels,
       leaseDurationSeconds: o.leaseDurationSeconds,
       nodeInfo: this.nodeInfo,
@@ -160,7 +162,6 @@ export class Kubelet {
       node: {
         nodeName: o.nodeName,
         hostIP: o.internalIP,
-        hostname: osHostname(),
         allocatable: { cpu: capacity.cpu, memory: capacity.memory },
         clusterDNS: o.clusterDNS,
         clusterDomain: o.clusterDomain ?? 'cluster.local',

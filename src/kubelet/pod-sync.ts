@@ -101,7 +101,6 @@ const ns2ms = (ns: string | undefined): number => Math.floor(Number(BigInt(ns ||
 export interface NodeFacts {
   nodeName: string;
   hostIP: string;
-  hostname: string;
   allocatable: { cpu: string; memory: string };
   clusterDNS: string[];
   clusterDomain: string;

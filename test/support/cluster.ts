@@ -154,8 +154,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       await launch();
     },
     async destroy() {
+      if (bridge) {
+        // Containers outlive the server (as they outlive a kubelet restart): delete every
+        // workload and pod while the kubelet still runs, so nothing keeps running or mounted.
+        await cluster.kubectl(['delete', 'all', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=90s']).catch(() => undefined);
+      }
       await waitExit('SIGTERM');
-      if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      if (bridge) {
+        spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+        // Whatever is still mounted under the data dir (a pod that would not go) is detached.
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
+        for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+      }
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
     },

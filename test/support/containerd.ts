@@ -89,15 +89,15 @@ export async function startTestRuntime(prefix: string, opts: TestRuntimeOptions)
   };
 }
 
-/** Writes an image archive of the host's static busybox with these applets, named `ref`. */
-export async function busyboxImageArchive(ref: string, out: string, applets: string[] = ['sh', 'sleep', 'echo', 'cat']): Promise<void> {
+/** Writes an image archive of the host's static busybox with these applets, named `ref`, running `cmd` by default. */
+export async function busyboxImageArchive(ref: string, out: string, applets: string[] = ['sh', 'sleep', 'echo', 'cat'], cmd: string[] = ['sh']): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'k8ts-busybox-'));
   try {
     mkdirSync(join(root, 'bin'));
     copyFileSync(busyboxPaths.find((p) => existsSync(p))!, join(root, 'bin', 'busybox'));
     chmodSync(join(root, 'bin', 'busybox'), 0o755);
     for (const applet of applets) symlinkSync('busybox', join(root, 'bin', applet));
-    await buildOciArchive(root, ref, { cmd: ['sh'] }, out);
+    await buildOciArchive(root, ref, { cmd }, out);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
