@@ -4,6 +4,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'node:https';
 import type { RawClient } from '../test/support/api-client.js';
 
 /** The p-th percentile of an ascending list. */
@@ -65,4 +66,35 @@ export async function getJSON<T>(api: RawClient, path: string): Promise<T> {
   const r = await api.call('GET', path);
   if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.body.slice(0, 300)}`);
   return JSON.parse(r.body) as T;
+}
+
+/** Opens a streaming watch; calls `onEvent` per event line. */
+export function openWatch<Obj = unknown>(api: RawClient, port: number, path: string, rv: number, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<{ stop(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: `${path}?watch=true&resourceVersion=${rv}&timeoutSeconds=3600`, agent: api.agent }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`watch ${path}: ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      let buf = '';
+      res.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (!line.trim()) continue;
+          const ev = JSON.parse(line) as { type: string; object: Obj };
+          if (ev.type === 'ERROR') onEnd(`watch ${path}: ERROR ${JSON.stringify(ev.object).slice(0, 200)}`);
+          onEvent(ev.type, ev.object);
+        }
+      });
+      res.on('end', () => onEnd(`watch ${path} ended`));
+      res.on('error', (e) => onEnd(`watch ${path}: ${e.message}`));
+      resolve({ stop: () => req.destroy() });
+    });
+    req.on('error', (e) => reject(e));
+    req.end();
+  });
 }

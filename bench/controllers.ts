@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { startCluster, type TestCluster } from '../test/support/cluster.js';
 import { rawClient, type RawClient } from '../test/support/api-client.js';
-import { cpuSeconds, getJSON, pool, rssMB, withCpuProfile } from './bench-support.js';
+import { cpuSeconds, getJSON, openWatch, pool, rssMB, withCpuProfile } from './bench-support.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -97,36 +97,6 @@ async function discoverWatchable(api: RawClient): Promise<WatchedResource[]> {
   return out;
 }
 
-/** Opens a streaming watch; calls `onEvent` per event line. */
-function openWatch(api: RawClient, port: number, path: string, rv: number, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<{ stop(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `${path}?watch=true&resourceVersion=${rv}&timeoutSeconds=3600`, agent: api.agent }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`watch ${path}: ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      let buf = '';
-      res.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line.trim()) continue;
-          const ev = JSON.parse(line) as { type: string; object: Obj };
-          if (ev.type === 'ERROR') onEnd(`watch ${path}: ERROR ${JSON.stringify(ev.object).slice(0, 200)}`);
-          onEvent(ev.type, ev.object);
-        }
-      });
-      res.on('end', () => onEnd(`watch ${path} ended`));
-      res.on('error', (e) => onEnd(`watch ${path}: ${e.message}`));
-      resolve({ stop: () => req.destroy() });
-    });
-    req.on('error', (e) => reject(e));
-    req.end();
-  });
-}
 
 // ---- write accounting ------------------------------------------------------------------------
 
@@ -303,7 +273,7 @@ async function main(): Promise<void> {
       for (let attempt = 0; attempt < 2; attempt++) {
         const rv = Number((await getJSON<{ metadata: { resourceVersion: string } }>(api, `${r.path}?limit=1`)).metadata.resourceVersion);
         let expired = false;
-        const w = await openWatch(watchApi, cluster.port, r.path, rv, (type, obj) => {
+        const w = await openWatch<Obj>(watchApi, cluster.port, r.path, rv, (type, obj) => {
           if (type === 'ERROR') expired = true;
           counter.record(r.resource, type, obj);
           if (r.resource === 'pods') onPod(type, obj);

@@ -3,6 +3,7 @@
  * containerd, then the kubelet on it. Stopping stops the kubelet and containerd; containers keep
  * running in their shims and are found again at the next start.
  */
+import { join } from 'node:path';
 import type { Client } from '../client/interface.js';
 import type { Logger } from '../machinery/logger.js';
 import { startContainerd } from '../kubelet/containerd/containerd-process.js';
@@ -24,6 +25,8 @@ export interface NodeOptions {
   kubeletPort?: number;
   /** `--cni-bridge`. */
   bridge?: string;
+  /** `--pod-manifest-path` (default `DATA_DIR/agent/pod-manifests`). */
+  podManifestPath?: string;
   log: Logger;
 }
 
@@ -42,6 +45,7 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
     clientCA: o.clientCA,
     port: o.kubeletPort,
     bridge: o.bridge,
+    podManifestPath: o.podManifestPath ?? join(o.agentDir, 'pod-manifests'),
     log: o.log.child('kubelet'),
   });
   try {

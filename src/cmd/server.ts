@@ -37,6 +37,7 @@ export interface ServerFlags {
   runtime?: string;
   kubeletPort: string;
   cniBridge: string;
+  podManifestPath?: string;
   simNodes?: string;
   simCpu: string;
   simMemory: string;
@@ -92,6 +93,7 @@ export function addServerCommand(program: Command): void {
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-name <name>', 'name of this machine\'s node', hostname())
     .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
+    .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
@@ -202,6 +204,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       leaseDurationSeconds: flags.nodeLeaseDurationSeconds ? Number(flags.nodeLeaseDurationSeconds) : Math.min(40, Number(flags.nodeMonitorGracePeriod)),
       kubeletPort: Number(flags.kubeletPort),
       bridge: flags.cniBridge,
+      podManifestPath: flags.podManifestPath,
       token,
       clientCA,
       log,

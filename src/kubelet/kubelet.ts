@@ -28,6 +28,7 @@ import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.
 import { CriStreamingRuntime } from './streaming-runtime.js';
 import { StatsProvider, type Summary } from './stats/stats-provider.js';
 import { pressureOf } from './stats/eviction-thresholds.js';
+import { annotations as staticAnnotations, isMirrorPod, isStaticPod, mirrorPod, readManifests } from './static-pods.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { ProbeManager } from './probes/probe-manager.js';
 import type { EnvSources } from './container-env.js';
@@ -44,6 +45,8 @@ export interface KubeletOptions {
   maxPods?: number;
   leaseDurationSeconds?: number;
   labels?: Record<string, string>;
+  /** Static pod manifests (`--pod-manifest-path`); none when undefined. */
+  podManifestPath?: string;
   /** The bearer token the API server presents to this kubelet's server (the join secret). */
   serverToken: string;
   /** The cluster's client CA (PEM), to verify the API server's client certificate. */
@@ -92,6 +95,10 @@ export class Kubelet {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
+  /** Static pods from the manifest folder, by key (the same key as their mirror pods). */
+  private staticPods = new Map<string, Pod>();
+  private manifestTimer: NodeJS.Timeout | undefined;
+  private manifestErrors = '';
   private relistTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private server: KubeletServer | undefined;
@@ -169,6 +176,11 @@ export class Kubelet {
       },
       log: o.log,
       requeueAt: (pod, at) => this.requeueAt(keyOf(pod as ApiObject), at),
+      statusTarget: (pod) => {
+        if (!isStaticPod(pod)) return pod;
+        const mirror = this.pods.getByKey(keyOf(pod as ApiObject)) as Pod | undefined;
+        return mirror && isMirrorPod(mirror) ? mirror : undefined;
+      },
     });
   }
 
@@ -206,7 +218,13 @@ export class Kubelet {
     this.serverPort = await this.server.start();
     await this.reporter.start();
     await Promise.all([this.nodes.start(), this.pods.start()]);
+    this.loadManifests();
     await this.cleanUpOrphans();
+    if (this.o.podManifestPath) {
+      // The kubelet's file source looks every 20 s; a shorter look makes edits show sooner.
+      this.manifestTimer = setInterval(() => this.loadManifests(), 5_000);
+      this.manifestTimer.unref();
+    }
     for (let i = 0; i < 4; i++) void this.worker();
     this.relistTimer = setInterval(() => void this.relist().catch((e: unknown) => this.o.log.debug('relist failed', { error: String(e) })), 1000);
     this.relistTimer.unref();
@@ -255,8 +273,54 @@ export class Kubelet {
     for (const k of this.known.keys()) this.queue.add(k);
   }
 
+  /** Reads the manifest folder; new, changed and removed static pods get synced. */
+  private loadManifests(): void {
+    if (!this.o.podManifestPath) return;
+    const { pods, errors } = readManifests(this.o.podManifestPath, this.o.nodeName, new Date(), this.staticPods);
+    const text = errors.join('; ');
+    if (text && text !== this.manifestErrors) this.o.log.warn('static pod manifests skipped', { errors });
+    this.manifestErrors = text;
+    const before = this.staticPods;
+    this.staticPods = pods;
+    for (const [key, pod] of pods) {
+      if (before.get(key)?.metadata?.uid === pod.metadata?.uid) continue;
+      const old = before.get(key);
+      // A changed manifest is a new pod (new UID): the old one is stopped first.
+      if (old) void this.sync.kill(old, old.spec?.terminationGracePeriodSeconds ?? 30, true).catch(() => undefined);
+      this.known.set(key, pod);
+      this.queue.add(key);
+    }
+    for (const [key, pod] of before) {
+      if (pods.has(key)) continue;
+      this.known.set(key, { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString() } });
+      this.queue.add(key);
+    }
+  }
+
+  /** The mirror pod of a static pod: created when missing, replaced when stale or deleted. */
+  private async syncMirror(key: string, pod: Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    let mirror = this.pods.getByKey(key) as Pod | undefined;
+    if (mirror && (!isMirrorPod(mirror) || mirror.metadata?.annotations?.[staticAnnotations.mirror] !== pod.metadata?.uid || mirror.metadata?.deletionTimestamp)) {
+      await this.o.client.delete(refs.pods, ns, name, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata?.uid } }).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+      mirror = undefined;
+    }
+    if (mirror) return;
+    const node = this.nodes.get('', this.o.nodeName);
+    if (!node?.metadata?.uid) return;
+    await this.o.client.create(refs.pods, ns, mirrorPod(pod, { name: this.o.nodeName, uid: node.metadata.uid }) as unknown as ApiObject);
+  }
+
   private podChanged(p: ApiObject, deleted = false): void {
     const key = keyOf(p);
+    // A mirror pod only shows a static pod: its changes (a deletion) bring the mirror back.
+    if (isMirrorPod(p as Pod) || this.staticPods.has(key)) {
+      if (this.staticPods.has(key)) this.queue.add(key);
+      return;
+    }
     if (deleted) this.known.set(key, { ...(p as Pod), metadata: { ...(p as Pod).metadata, deletionTimestamp: (p as Pod).metadata?.deletionTimestamp ?? new Date().toISOString() } });
     else this.known.set(key, p as Pod);
     this.queue.add(key);
@@ -267,8 +331,28 @@ export class Kubelet {
   }
 
   private async handle(key: string): Promise<void> {
+    const st = this.staticPods.get(key);
+    if (st) {
+      await this.sync.sync(st);
+      // Without an API server the static pod still runs; its mirror comes when the server does.
+      await this.syncMirror(key, st).catch((e: unknown) => {
+        this.o.log.debug('mirror pod not written', { pod: key, error: (e as Error).message });
+        this.requeueAt(key, Date.now() + 5_000);
+      });
+      return;
+    }
     const pod = this.known.get(key);
     if (!pod) return;
+    if (isStaticPod(pod)) {
+      // Its manifest is gone: the pod stops, and its mirror goes.
+      await this.sync.kill(pod, pod.spec?.terminationGracePeriodSeconds ?? 30, true);
+      this.known.delete(key);
+      const mirror = this.pods.getByKey(key) as Pod | undefined;
+      if (mirror && isMirrorPod(mirror)) {
+        await this.o.client.delete(refs.pods, mirror.metadata?.namespace ?? '', mirror.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined);
+      }
+      return;
+    }
     const live = this.pods.getByKey(key) as Pod | undefined;
     if (!live || live.metadata?.uid !== pod.metadata?.uid) {
       // Gone from the API (force-deleted): stop and remove everything.
@@ -306,7 +390,7 @@ export class Kubelet {
 
   /** Sandboxes of pods that no longer exist (deleted while the kubelet was down) are removed. */
   private async cleanUpOrphans(): Promise<void> {
-    const live = new Set(this.pods.list().map((p) => p.metadata?.uid ?? ''));
+    const live = new Set([...this.pods.list(), ...this.staticPods.values()].map((p) => p.metadata?.uid ?? ''));
     for (const uid of await this.sync.knownPodUids()) {
       if (live.has(uid)) continue;
       await this.sync.kill({ metadata: { uid, name: uid, namespace: '' } } as Pod, 0, true);
@@ -334,6 +418,7 @@ export class Kubelet {
     await this.server?.stop();
     if (this.relistTimer) clearInterval(this.relistTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.manifestTimer) clearInterval(this.manifestTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
     for (const t of this.timers) clearTimeout(t);
     this.queue.shutDown();

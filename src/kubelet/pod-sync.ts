@@ -120,6 +120,8 @@ export interface PodSyncOptions {
   now?: () => number;
   /** Asks for another sync of the pod at (or after) `at` (back-offs ending). */
   requeueAt: (pod: Pod, at: number) => void;
+  /** The API object a pod's status is written to: itself, or a static pod's mirror (none yet: undefined). */
+  statusTarget?: (pod: Pod) => Pod | undefined;
 }
 
 interface Backoff {
@@ -493,8 +495,10 @@ export class PodSync {
     const status = buildPodStatus(pod as never, view, this.now());
     status['qosClass'] = pod.status?.qosClass ?? status['qosClass'];
     if (deepEqual(status, pod.status) || deepEqual(status, this.written.get(uid))) return;
+    const target = this.o.statusTarget ? this.o.statusTarget(pod) : pod;
+    if (!target) return;
     try {
-      await this.o.client.update(refs.pods, pod.metadata?.namespace ?? '', { ...(pod as unknown as ApiObject), status }, { subresource: 'status' });
+      await this.o.client.update(refs.pods, pod.metadata?.namespace ?? '', { ...(target as unknown as ApiObject), status }, { subresource: 'status' });
       this.written.set(uid, status);
     } catch (e) {
       if (!isNotFound(e)) this.o.requeueAt(pod, this.now() + 1000);

@@ -52,6 +52,8 @@ const suffixChars = 'bcdfghjklmnpqrstvwxz2456789';
  * read-only at /var/run/secrets/kubernetes.io/serviceaccount in every container.
  */
 export function admitPodServiceAccount(pod: KubeObject, opts: ServiceAccountAdmissionOptions = {}): void {
+  // A mirror pod shows a static pod the kubelet runs from a file: it gets no account or token.
+  if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
   const spec = specOf(pod);
   if (typeof spec.serviceAccountName !== 'string' || !spec.serviceAccountName) spec.serviceAccountName = 'default';
   spec.serviceAccount = spec.serviceAccountName;
