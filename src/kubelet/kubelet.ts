@@ -26,8 +26,8 @@ import { ImageManager } from './image-manager.js';
 import { PodSync, containerFieldPath, labels } from './pod-sync.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
 import { CriStreamingRuntime } from './streaming-runtime.js';
-import { StatsProvider, type Summary } from './stats/stats-provider.js';
-import { pressureOf } from './stats/eviction-thresholds.js';
+import { StatsProvider } from './stats/stats-provider.js';
+import { PressureTracker, type Pressure } from './stats/eviction-thresholds.js';
 import { annotations as staticAnnotations, isMirrorPod, isStaticPod, mirrorPod, readManifests } from './static-pods.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 import { ProbeManager } from './probes/probe-manager.js';
@@ -78,6 +78,9 @@ export function machineCapacity(dir: string, maxPods: number): { cpu: string; me
   };
 }
 
+/** How often every pod is synced again without a reason (kubelet `--sync-frequency`, 1 min). */
+const RESYNC_MS = 30_000;
+
 export class Kubelet {
   private readonly cri: CriClient;
   private readonly reporter: NodeStatusReporter;
@@ -90,8 +93,9 @@ export class Kubelet {
   private readonly recorder: EventRecorder;
   private readonly stats: StatsProvider;
   private statsTimer: NodeJS.Timeout | undefined;
-  /** The node's stats of the last housekeeping, for the pressure conditions. */
-  private lastNodeStats: Summary['node'] | undefined;
+  /** Node pressure as judged at the last housekeeping, for the node's conditions. */
+  private readonly pressureTracker = new PressureTracker();
+  private pressure: Pressure | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
@@ -115,6 +119,7 @@ export class Kubelet {
       cri: this.cri,
       nodeName: o.nodeName,
       dataDir: o.agentDir,
+      podLogsDir: join(o.agentDir, 'logs', 'pods'),
       podStartTime: (uid) => [...this.known.values()].find((p) => p.metadata?.uid === uid)?.status?.startTime,
     });
     const maxPods = o.maxPods ?? 110;
@@ -131,7 +136,7 @@ export class Kubelet {
       leaseDurationSeconds: o.leaseDurationSeconds,
       nodeInfo: this.nodeInfo,
       kubeletPort: () => this.serverPort,
-      pressure: () => (this.lastNodeStats ? pressureOf(this.lastNodeStats) : undefined),
+      pressure: () => this.pressure,
       onError: (err, what) => o.log.debug('node status write failed', { what, error: err instanceof Error ? err.message : String(err) }),
     });
     this.pods = new SharedInformer(o.client, refs.pods, { fieldSelector: `spec.nodeName=${o.nodeName}` });
@@ -228,16 +233,17 @@ export class Kubelet {
     for (let i = 0; i < 4; i++) void this.worker();
     this.relistTimer = setInterval(() => void this.relist().catch((e: unknown) => this.o.log.debug('relist failed', { error: String(e) })), 1000);
     this.relistTimer.unref();
-    // A periodic resync of every pod, as the kubelet's: volumes follow their ConfigMaps and Secrets.
+    // A periodic resync of every pod, as the kubelet's (its sync-frequency is 1 min): volumes
+    // follow their ConfigMaps and Secrets. Containers that change are seen sooner, by the relist.
     this.resyncTimer = setInterval(() => {
       for (const k of this.known.keys()) this.queue.add(k);
-    }, 10_000);
+    }, RESYNC_MS);
     this.resyncTimer.unref();
     // Housekeeping samples, as cAdvisor's: a scrape then finds CPU rates over the last interval.
     const housekeeping = (): void =>
       void this.stats
         .summary()
-        .then((s) => (this.lastNodeStats = s.node))
+        .then((s) => (this.pressure = this.pressureTracker.observe(s.node, Date.now())))
         .catch(() => undefined);
     this.statsTimer = setInterval(housekeeping, 10_000);
     this.statsTimer.unref();

@@ -4,7 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startCluster, type TestCluster } from '../support/cluster.js';
@@ -16,6 +17,27 @@ let c: TestCluster | undefined;
 const node = 'k8ts-usage-node';
 
 const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> => poll(what, probe, ms);
+
+interface SummaryDoc {
+  node: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { availableBytes: number; workingSetBytes: number }; fs: { capacityBytes: number; availableBytes: number }; runtime: { imageFs: { capacityBytes: number } } };
+  pods: Array<{ podRef: { name: string; namespace: string; uid: string }; containers: Array<{ name: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number }; logs?: { usedBytes: number } }> }>;
+}
+
+/** `GET /stats/summary` straight from the node's kubelet, as the API server's scraper asks it (bearer join secret). */
+async function kubeletSummary(): Promise<SummaryDoc> {
+  const secret = readFileSync(join(c!.dataDir, 'server', 'token'), 'utf8').trim().replace(/^K10[0-9a-f]{64}::[^:]+:/, '');
+  const host = await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}']);
+  const port = Number(await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}']));
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/stats/summary', rejectUnauthorized: false, headers: { authorization: `Bearer ${secret}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as SummaryDoc) : reject(new Error(`${res.statusCode}: ${body}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** `250m` → 250, `1` → 1000. */
 function millicores(q: string): number {
@@ -69,7 +91,28 @@ spec:
   assert.match(mem!, /^[1-9]\d*(Mi|Gi)$/);
   const containers = JSON.parse(await c!.k(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/busy'])) as { containers: Array<{ name: string; usage: { cpu: string; memory: string } }>; window: string };
   assert.equal(containers.containers[0]?.name, 'loop');
+  assert.notEqual(containers.containers[0]?.usage.memory, '0', 'the working set of a running shell is not nothing');
   assert.match(containers.window, /^\d+(\.\d+)?s$/);
+
+  const summary = await kubeletSummary();
+  assert.equal(summary.node.nodeName, node);
+  assert.ok(summary.node.cpu.usageCoreNanoSeconds > 0 && summary.node.memory.workingSetBytes > 0 && summary.node.fs.capacityBytes > 0 && summary.node.runtime.imageFs.capacityBytes > 0);
+  const busy = summary.pods.find((p) => p.podRef.name === 'busy');
+  assert.equal(busy?.podRef.namespace, 'default');
+  assert.equal(busy?.containers[0]?.name, 'loop');
+  assert.ok(busy!.containers[0]!.cpu.usageCoreNanoSeconds > 1e9, 'the loop has burnt more than a CPU-second by now');
+  assert.ok(busy!.containers[0]!.memory.workingSetBytes > 0);
+  assert.equal(typeof busy?.containers[0]?.logs?.usedBytes, 'number');
+
+  // Node conditions follow the default hard eviction thresholds, with the kubelet's reasons.
+  const conditions = JSON.parse(await c!.k(['get', 'node', node, '-o', 'jsonpath={.status.conditions}'])) as Array<{ type: string; status: string; reason: string }>;
+  const memory = conditions.find((x) => x.type === 'MemoryPressure');
+  const disk = conditions.find((x) => x.type === 'DiskPressure');
+  const lowMemory = summary.node.memory.availableBytes < 100 * 1024 * 1024;
+  assert.deepEqual([memory?.status, memory?.reason], lowMemory ? ['True', 'KubeletHasInsufficientMemory'] : ['False', 'KubeletHasSufficientMemory']);
+  const lowDisk = summary.node.fs.availableBytes / summary.node.fs.capacityBytes < 0.1;
+  if (!lowDisk) assert.deepEqual([disk?.status, disk?.reason], ['False', 'KubeletHasNoDiskPressure']);
+  assert.deepEqual(conditions.find((x) => x.type === 'PIDPressure')?.reason, 'KubeletHasSufficientPID');
   await c!.k(['delete', 'pod', 'busy', 'idle', '--wait=false']);
 });
 

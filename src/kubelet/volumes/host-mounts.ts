@@ -18,8 +18,21 @@ function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Mount points of this process' namespace, in mount order. */
-export async function mountPoints(): Promise<string[]> {
+/**
+ * mountinfo grows with every pod (rootfs, shm, tmpfs volumes), and each pod sync asks about its
+ * own mounts: one read serves every question for a second, and our own mounts and unmounts drop it.
+ */
+const CACHE_MS = 1000;
+let cached: { at: number; points: Promise<string[]> } | undefined;
+
+/** Mount points of this process' namespace, in mount order (at most a second old). */
+export function mountPoints(): Promise<string[]> {
+  const now = Date.now();
+  if (!cached || now - cached.at > CACHE_MS) cached = { at: now, points: readMountPoints() };
+  return cached.points;
+}
+
+async function readMountPoints(): Promise<string[]> {
   let text: string;
   try {
     text = await readFile('/proc/self/mountinfo', 'utf8');
@@ -58,7 +71,9 @@ export async function mountPointsUnder(dir: string): Promise<string[]> {
 export async function mountTmpfs(dir: string, sizeBytes?: bigint): Promise<void> {
   if (await isMountPoint(dir)) return;
   const options = sizeBytes !== undefined && sizeBytes > 0n ? ['-o', `size=${sizeBytes}`] : [];
+  cached = undefined;
   await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', dir]);
+  cached = undefined;
 }
 
 /** Unmounts `dir`; a busy mount is detached lazily so the pod's removal can go on. */
@@ -67,5 +82,7 @@ export async function unmount(dir: string): Promise<void> {
     await run('umount', [dir]);
   } catch {
     await run('umount', ['-l', dir]);
+  } finally {
+    cached = undefined;
   }
 }
