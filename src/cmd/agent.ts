@@ -20,6 +20,7 @@ export interface AgentFlags {
   kubeletPort: string;
   cniBridge: string;
   podManifestPath?: string;
+  containerRuntimeEndpoint?: string;
   nodeName: string;
   nodeIp?: string;
   simNodes?: string;
@@ -95,6 +96,7 @@ export function addAgentCommand(program: Command): void {
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-lease-duration-seconds <seconds>', 'duration of the node\'s Lease; it is renewed every quarter of it', '40')
     .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
+    .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
@@ -147,6 +149,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       kubeletPort: Number(flags.kubeletPort),
       bridge: flags.cniBridge,
       podManifestPath: flags.podManifestPath,
+      runtimeEndpoint: flags.containerRuntimeEndpoint,
       token: token.secret,
       clientCA: await fetchClientCA(flags.server, ca, token.secret),
       log,

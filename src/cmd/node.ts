@@ -3,10 +3,10 @@
  * containerd, then the kubelet on it. Stopping stops the kubelet and containerd; containers keep
  * running in their shims and are found again at the next start.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Client } from '../client/interface.js';
 import type { Logger } from '../machinery/logger.js';
-import { startContainerd } from '../kubelet/containerd/containerd-process.js';
+import { startContainerd, type RunningContainerd } from '../kubelet/containerd/containerd-process.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 
 export interface NodeOptions {
@@ -27,12 +27,23 @@ export interface NodeOptions {
   bridge?: string;
   /** `--pod-manifest-path` (default `DATA_DIR/agent/pod-manifests`). */
   podManifestPath?: string;
+  /** `--container-runtime-endpoint`: a CRI runtime already running (k8ts starts none). */
+  runtimeEndpoint?: string;
   log: Logger;
+}
+
+/**
+ * A CRI runtime someone else runs (`unix:///run/containerd/containerd.sock`): its CNI config goes
+ * where such a containerd reads it, /etc/cni/net.d, and stopping k8ts leaves it running.
+ */
+function externalRuntime(endpoint: string): RunningContainerd {
+  const socket = endpoint.replace(/^unix:\/\//, '');
+  return { endpoint: endpoint.includes('://') ? endpoint : `unix://${endpoint}`, paths: { dir: dirname(socket), socket, config: '', cniConfDir: '/etc/cni/net.d', log: '' }, stop: async () => undefined };
 }
 
 export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void> }> {
   if (process.getuid?.() !== 0) throw new Error('--runtime containerd runs containers and needs root; run as root, or use --runtime sim');
-  const containerd = await startContainerd(o.agentDir, o.log.child('containerd'));
+  const containerd = o.runtimeEndpoint ? externalRuntime(o.runtimeEndpoint) : await startContainerd(o.agentDir, o.log.child('containerd'));
   const kubelet = new Kubelet({
     client: o.client,
     nodeName: o.nodeName,

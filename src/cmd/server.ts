@@ -38,6 +38,7 @@ export interface ServerFlags {
   kubeletPort: string;
   cniBridge: string;
   podManifestPath?: string;
+  containerRuntimeEndpoint?: string;
   simNodes?: string;
   simCpu: string;
   simMemory: string;
@@ -93,6 +94,7 @@ export function addServerCommand(program: Command): void {
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
     .option('--node-name <name>', 'name of this machine\'s node', hostname())
     .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
+    .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
@@ -205,6 +207,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       kubeletPort: Number(flags.kubeletPort),
       bridge: flags.cniBridge,
       podManifestPath: flags.podManifestPath,
+      runtimeEndpoint: flags.containerRuntimeEndpoint,
       token,
       clientCA,
       log,

@@ -33,7 +33,7 @@ before(async () => {
   if (skip) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-lifecycle-'));
   mkdirSync(join(dataDir, 'agent', 'images'), { recursive: true });
-  await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), ['sh', 'sleep', 'echo', 'cat', 'touch', 'httpd', 'mkdir', 'head', 'tail', 'ls', 'false', 'hostname']);
+  await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), ['sh', 'sleep', 'echo', 'cat', 'touch', 'httpd', 'mkdir', 'head', 'tail', 'ls', 'false', 'hostname', 'id', 'stat']);
   c = await startCluster({ dataDir, containerd: { nodeName: 'k8ts-lifecycle-node' } });
 });
 after(async () => {
@@ -187,4 +187,32 @@ test('a restarted kubelet finds its running containers and leaves them running',
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(await c!.k(['get', 'pod', 'steady', '-o', 'jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount} {.status.podIP}']), before);
   assert.ok(existsSync(c!.dataDir));
+});
+
+test('fsGroup owns the pod\'s volumes and is one of the container\'s groups', { skip }, async () => {
+  await c!.k(['create', 'configmap', 'grouped', '--from-literal=key=value']);
+  await c!.k(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Pod
+metadata: {name: grouped}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, fsGroup: 2000}
+  containers:
+  - name: main
+    ${busybox}
+    command: [sleep, '3600']
+    volumeMounts: [{name: data, mountPath: /data}, {name: cfg, mountPath: /cfg}]
+  volumes: [{name: data, emptyDir: {}}, {name: cfg, configMap: {name: grouped}}]
+`,
+  });
+  await c!.k(['wait', '--for=condition=Ready', 'pod/grouped', '--timeout=60s']);
+  const out = await c!.k(['exec', 'grouped', '--', 'sh', '-c', 'id -G; stat -c %g /data; stat -L -c "%g %a" /cfg/key; touch /data/mine && stat -c %g /data/mine']);
+  const [groups, dataGroup, cfg, created] = out.trim().split('\n');
+  assert.ok(groups!.split(' ').includes('2000'), `groups: ${groups ?? ''}`);
+  assert.equal(dataGroup, '2000');
+  assert.equal(cfg, '2000 644');
+  // The setgid directory hands its group to new files.
+  assert.equal(created, '2000');
+  await c!.k(['delete', 'pod', 'grouped', '--wait=false']);
 });

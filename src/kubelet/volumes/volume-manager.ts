@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container, Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Container, Node, Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { Client } from '../../client/interface.js';
 import { refs } from '../../client/informer.js';
 import { realClock, type Clock } from '../../machinery/clock.js';
@@ -20,7 +20,8 @@ import { DownwardApiPlugin } from './downward-api.js';
 import { EmptyDirPlugin } from './empty-dir.js';
 import { hostsFileContent } from './etc-hosts.js';
 import { HostPathPlugin } from './host-path.js';
-import { mountPointsUnder, unmount } from './host-mounts.js';
+import { canMount, mountPointsUnder, unmount } from './host-mounts.js';
+import { fsGroupOf, ownershipManaged, setVolumeOwnership } from './volume-ownership.js';
 import { PersistentVolumeClaimPlugin } from './persistent-volume-claim.js';
 import { ProjectedPlugin } from './projected.js';
 import { SecretPlugin } from './secret.js';
@@ -127,7 +128,7 @@ export class VolumeManager {
         const plugin = this.pluginFor(volume);
         try {
           if (!plugin) throw new Error('volume type is not supported by this kubelet');
-          ready.set(volume.name, await plugin.setUp(pod, volume, this.host));
+          ready.set(volume.name, await this.setUpVolume(plugin, pod, volume));
         } catch (e) {
           const err = VolumeError.setUpFailed(volume.name, e);
           this.o.log.debug('volume set-up failed', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, volume: volume.name, error: err.message });
@@ -136,6 +137,14 @@ export class VolumeManager {
       }
       if (first) throw first;
     });
+  }
+
+  /** One volume's set-up, then the pod's fsGroup applied to it where the kubelet manages ownership. */
+  private async setUpVolume(plugin: VolumePlugin, pod: Pod, volume: Volume): Promise<ReadyVolume> {
+    const ready = await plugin.setUp(pod, volume, this.host);
+    const gid = fsGroupOf(pod);
+    if (gid !== undefined && ownershipManaged(volume) && canMount()) await setVolumeOwnership(ready.hostPath, gid, ready.readOnly);
+    return ready;
   }
 
   /**
@@ -188,7 +197,7 @@ export class VolumeManager {
         const plugin = this.pluginFor(volume);
         if (!plugin) continue;
         try {
-          ready.set(volume.name, await plugin.setUp(pod, volume, this.host));
+          ready.set(volume.name, await this.setUpVolume(plugin, pod, volume));
         } catch (e) {
           this.o.log.warn('volume refresh failed', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, volume: volume.name, error: (e as Error).message });
         }
