@@ -1,0 +1,125 @@
+/**
+ * The cluster DNS server (what CoreDNS is in a Kubernetes cluster): answers cluster names from
+ * `ClusterRecords` over UDP, authoritatively (NXDOMAIN for cluster names that do not exist), and
+ * forwards every other name to the node's upstream resolvers, relaying their answer as is.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import * as packet from 'dns-packet';
+import type { ClusterRecords, DnsAnswer, RecordType } from './cluster-records.js';
+
+export interface DnsServerOptions {
+  records: ClusterRecords;
+  address: string;
+  port: number;
+  /** Upstream resolvers (`ip` or `ip:port`); default: the nameservers of /etc/resolv.conf. */
+  upstreams?: string[];
+  /** How long a forwarded query waits for its upstream. */
+  forwardTimeoutMs?: number;
+}
+
+/** The nameservers of a resolv.conf (loopback ones too: systemd-resolved's 127.0.0.53 works from the node). */
+export function resolvConfNameservers(path = '/etc/resolv.conf'): string[] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((s): s is string => !!s);
+  } catch {
+    return [];
+  }
+}
+
+/** Response codes, carried in the low four bits of the flags. */
+const RCODE = { SERVFAIL: 2, NXDOMAIN: 3 } as const;
+
+const answerable = new Set<string>(['A', 'AAAA', 'SRV', 'PTR', 'CNAME']);
+
+function toPacketAnswer(a: DnsAnswer): packet.Answer {
+  if (a.type === 'SRV') return { name: a.name, type: 'SRV', ttl: a.ttl, class: 'IN', data: a.data as packet.SrvAnswer['data'] };
+  return { name: a.name, type: a.type, ttl: a.ttl, class: 'IN', data: a.data as string } as packet.Answer;
+}
+
+export class DnsServer {
+  private socket: Socket | undefined;
+  private readonly upstreams: Array<{ host: string; port: number }>;
+
+  constructor(private readonly o: DnsServerOptions) {
+    this.upstreams = (o.upstreams ?? resolvConfNameservers()).map((u) => {
+      const m = /^(.*?)(?::(\d+))?$/.exec(u)!;
+      return { host: m[1]!, port: Number(m[2] ?? 53) };
+    });
+  }
+
+  async start(): Promise<number> {
+    const socket = createSocket(this.o.address.includes(':') ? 'udp6' : 'udp4');
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => void this.answer(msg, rinfo).catch(() => undefined));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.o.port, this.o.address, () => resolve());
+    });
+    return socket.address().port;
+  }
+
+  private reply(buf: Buffer, rinfo: RemoteInfo): void {
+    this.socket?.send(buf, rinfo.port, rinfo.address);
+  }
+
+  private async answer(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
+    let query: packet.Packet;
+    try {
+      query = packet.decode(msg);
+    } catch {
+      return;
+    }
+    const question = query.questions?.[0];
+    if (!question) return;
+    const type = question.type as string;
+    const result = answerable.has(type) ? this.o.records.lookup(question.name, type as RecordType) : this.o.records.lookup(question.name, 'A').kind === 'notCluster' ? { kind: 'notCluster' as const } : { kind: 'answers' as const, answers: [] };
+    if (result.kind === 'notCluster') {
+      const forwarded = await this.forward(msg);
+      if (forwarded) this.reply(forwarded, rinfo);
+      else this.reply(packet.encode({ id: query.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | RCODE.SERVFAIL, questions: query.questions }), rinfo);
+      return;
+    }
+    const rcode = result.kind === 'nxdomain' ? RCODE.NXDOMAIN : 0;
+    const flags = packet.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & packet.RECURSION_DESIRED) | packet.RECURSION_AVAILABLE | rcode;
+    this.reply(
+      packet.encode({
+        id: query.id,
+        type: 'response',
+        flags,
+        questions: query.questions,
+        answers: result.kind === 'answers' ? result.answers.map(toPacketAnswer) : [],
+      }),
+      rinfo,
+    );
+  }
+
+  /** Sends the query to each upstream in turn; the first answer wins. */
+  private async forward(msg: Buffer): Promise<Buffer | undefined> {
+    for (const up of this.upstreams) {
+      const answer = await new Promise<Buffer | undefined>((resolve) => {
+        const s = createSocket(up.host.includes(':') ? 'udp6' : 'udp4');
+        const done = (b: Buffer | undefined): void => {
+          clearTimeout(timer);
+          s.close();
+          resolve(b);
+        };
+        const timer = setTimeout(() => done(undefined), this.o.forwardTimeoutMs ?? 2000);
+        s.on('message', (b) => done(b));
+        s.on('error', () => done(undefined));
+        s.send(msg, up.port, up.host);
+      });
+      if (answer) return answer;
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    if (!s) return;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
