@@ -107,7 +107,8 @@ function refusal(r: Extract<UpgradeResult, { upgraded: false }>): StatusError {
  * port-forward is unwrapped, as the Kubernetes API server does.
  */
 export class KubeletStreamProxy implements PodStreamTarget {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered: Set<string>) => this.pick(offered) });
+  // Only exec/attach reach ws with their protocol header (tunneled port-forward hides its own).
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered: Set<string>) => (offered.has(V5_CHANNEL_PROTOCOL) ? V5_CHANNEL_PROTOCOL : false) });
   /**
    * `SPDY/3.1+portforward.k8s.io` is not an RFC 7230 token (the `/`), which `ws` refuses; Go's
    * WebSocket libraries take it. Such requests are accepted without ws seeing the header, and
@@ -125,12 +126,6 @@ export class KubeletStreamProxy implements PodStreamTarget {
     });
   }
 
-  private pick(offered: Set<string>): string | false {
-    if (offered.has(V5_CHANNEL_PROTOCOL)) return V5_CHANNEL_PROTOCOL;
-    for (const p of offered) if (p.startsWith(PORT_FORWARD_TUNNEL_PREFIX)) return p;
-    return false;
-  }
-
   async connect(r: PodStreamRequest): Promise<void> {
     const nodeName = (r.pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
     const kubelet = await kubeletOf(this.node, nodeName);
@@ -138,19 +133,21 @@ export class KubeletStreamProxy implements PodStreamTarget {
     const url = new URL(`https://${kubelet.address.includes(':') ? `[${kubelet.address}]` : kubelet.address}:${kubelet.port}${r.kubeletPath}`);
     const offered = (r.req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
     const websocket = (r.req.headers.upgrade ?? '').toLowerCase() === 'websocket';
-    const auth = { authorization: `Bearer ${this.credentials.token}` };
-    const tls = { rejectUnauthorized: false, cert: this.credentials.cert, key: this.credentials.key };
     const translateExec = websocket && r.kind !== 'portforward' && offered.includes(V5_CHANNEL_PROTOCOL);
     const tunneled = websocket && r.kind === 'portforward' ? offered.find((p) => p.startsWith(PORT_FORWARD_TUNNEL_PREFIX)) : undefined;
+    // Translated and tunneled requests go on as SPDY; anything else is passed on as it came.
+    const spdyProtocol = translateExec ? REMOTE_COMMAND_V4 : tunneled?.slice(PORT_FORWARD_TUNNEL_PREFIX.length);
+    const headers = spdyProtocol ? { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': spdyProtocol } : upgradeHeaders(r.req.headersDistinct);
     let upstream: UpgradeResult;
     try {
-      if (translateExec) {
-        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': REMOTE_COMMAND_V4 }, ...tls });
-      } else if (tunneled) {
-        upstream = await requestUpgrade({ url, method: 'POST', headers: { ...auth, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': tunneled.slice(PORT_FORWARD_TUNNEL_PREFIX.length) }, ...tls });
-      } else {
-        upstream = await requestUpgrade({ url, method: r.req.method ?? 'POST', headers: { ...upgradeHeaders(r.req.headersDistinct), ...auth }, ...tls });
-      }
+      upstream = await requestUpgrade({
+        url,
+        method: spdyProtocol ? 'POST' : (r.req.method ?? 'POST'),
+        headers: { ...headers, authorization: `Bearer ${this.credentials.token}` },
+        rejectUnauthorized: false,
+        cert: this.credentials.cert,
+        key: this.credentials.key,
+      });
     } catch (e) {
       throw new StatusError(500, 'InternalError', `error dialing backend: ${(e as Error).message}`);
     }

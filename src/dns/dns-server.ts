@@ -76,7 +76,10 @@ export class DnsServer {
     const question = query.questions?.[0];
     if (!question) return;
     const type = question.type as string;
-    const result = answerable.has(type) ? this.o.records.lookup(question.name, type as RecordType) : this.o.records.lookup(question.name, 'A').kind === 'notCluster' ? { kind: 'notCluster' as const } : { kind: 'answers' as const, answers: [] };
+    const known = answerable.has(type);
+    let result = this.o.records.lookup(question.name, known ? (type as RecordType) : 'A');
+    // A cluster name asked for a type it has none of (MX, TXT …): an empty answer.
+    if (!known && result.kind !== 'notCluster') result = { kind: 'answers', answers: [] };
     if (result.kind === 'notCluster') {
       const forwarded = await this.forward(msg);
       if (forwarded) this.reply(forwarded, rinfo);

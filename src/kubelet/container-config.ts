@@ -24,6 +24,14 @@ export interface CriMount {
 
 export type { QOSClass } from '../machinery/pod-qos.js';
 
+/** Labels the kubelet puts on sandboxes and containers (as Kubernetes' kuberuntime does); it finds them again by these. */
+export const labels = {
+  podName: 'io.kubernetes.pod.name',
+  podNamespace: 'io.kubernetes.pod.namespace',
+  podUid: 'io.kubernetes.pod.uid',
+  containerName: 'io.kubernetes.container.name',
+} as const;
+
 type ResourceList = Record<string, string | number>;
 
 const minShares = 2n;
@@ -247,7 +255,7 @@ export function podSandboxConfig(
     // 1.6 would still write the name into the spec, which runc refuses without a UTS namespace.
     hostname: spec?.hostNetwork ? '' : podHostname(pod, opts.clusterDomain),
     logDirectory: opts.logDirectory,
-    labels: { ...(meta.labels ?? {}), 'io.kubernetes.pod.name': meta.name ?? '', 'io.kubernetes.pod.namespace': meta.namespace ?? '', 'io.kubernetes.pod.uid': meta.uid ?? '' },
+    labels: { ...(meta.labels ?? {}), [labels.podName]: meta.name ?? '', [labels.podNamespace]: meta.namespace ?? '', [labels.podUid]: meta.uid ?? '' },
     annotations: { ...(meta.annotations ?? {}) },
     linux: {
       cgroupParent: podCgroupParent(pod),
@@ -378,7 +386,7 @@ export function containerConfig(
       selinuxRelabel: m.selinuxRelabel === true,
       propagation: propagationNames[m.propagation ?? 'None'] ?? m.propagation ?? 'PROPAGATION_PRIVATE',
     })),
-    labels: { 'io.kubernetes.pod.name': meta.name ?? '', 'io.kubernetes.pod.namespace': meta.namespace ?? '', 'io.kubernetes.pod.uid': meta.uid ?? '', 'io.kubernetes.container.name': container.name },
+    labels: { [labels.podName]: meta.name ?? '', [labels.podNamespace]: meta.namespace ?? '', [labels.podUid]: meta.uid ?? '', [labels.containerName]: container.name },
     annotations,
     logPath: `${container.name}/${opts.attempt}.log`,
     stdin: container.stdin === true,

@@ -23,9 +23,10 @@ import { writeCniConfig } from './cni-config.js';
 import { buildPauseImage } from './images/pause-image.js';
 import { importArchive } from './images/oci-archive.js';
 import { ImageManager } from './image-manager.js';
-import { PodSync, containerFieldPath, labels } from './pod-sync.js';
+import { PodSync, containerFieldPath } from './pod-sync.js';
+import { labels } from './container-config.js';
 import { KubeletServer, type ContainerLogTarget } from './server/kubelet-server.js';
-import { CriStreamingRuntime } from './streaming-runtime.js';
+import { CriStreamingRuntime, containerRuns } from './streaming-runtime.js';
 import { StatsProvider } from './stats/stats-provider.js';
 import { PressureTracker, type Pressure } from './stats/eviction-thresholds.js';
 import { annotations as staticAnnotations, isMirrorPod, isStaticPod, mirrorPod, readManifests } from './static-pods.js';
@@ -405,10 +406,7 @@ export class Kubelet {
 
   /** The log file of a pod's container (its newest run, or with `previous` the one before). */
   private async findLog(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerLogTarget | undefined> {
-    const res = await this.cri.runtime<{ containers: Array<{ id: string; metadata: { attempt: number } }> }>('ListContainers', {
-      filter: { labelSelector: { [labels.podNamespace]: namespace, [labels.podName]: pod, [labels.containerName]: container } },
-    });
-    const runs = res.containers.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+    const runs = await containerRuns(this.cri, namespace, pod, container);
     const run = previous ? runs[1] : runs[0];
     if (!run) return undefined;
     const st = await this.cri.runtime<{ status: { logPath: string; state: string } }>('ContainerStatus', { containerId: run.id });

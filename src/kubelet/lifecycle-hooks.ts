@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.js';
-import type { CriClient } from './cri/cri-client.js';
+import { criBytes, type CriClient } from './cri/cri-client.js';
 import { resolveContainerPort } from './probes/run-probe.js';
 import { goQuote, joinHostPort } from './probes/go-text.js';
 
@@ -24,11 +24,7 @@ function podLabel(pod: Pod): string {
   return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
 }
 
-function text(v: unknown): string {
-  if (typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-  return '';
-}
+const text = (v: unknown): string => criBytes(v).toString('utf8');
 
 function httpGet(url: URL, host: string, headers: Record<string, string>, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {

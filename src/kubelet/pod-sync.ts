@@ -17,16 +17,20 @@ import type { CriClient } from './cri/cri-client.js';
 import { buildPodStatus, formatDelay, type ContainerView, type PodView, type Termination } from './pod-status.js';
 import { ImageError, type ImageManager } from './image-manager.js';
 import { containerEnv, ContainerConfigError, type EnvSources } from './container-env.js';
-import { containerConfig, podSandboxConfig } from './container-config.js';
+import { containerConfig, labels, podSandboxConfig } from './container-config.js';
 import type { VolumeManager } from './volumes/volume-manager.js';
 import type { ProbeManager } from './probes/probe-manager.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
 
-/** Labels the kubelet puts on sandboxes and containers (as Kubernetes' kuberuntime does). */
 /** The kubelet gives no postStart hook a deadline; this one only keeps a stuck hook from holding a pod worker forever. */
 const POST_START_TIMEOUT_SECONDS = 300;
 /** After a preStop hook the container still gets this much time to stop (kubelet: minimumGracePeriodInSeconds). */
 const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
+
+/** A pod's container or init container by name. */
+function containerSpec(pod: Pod, name: string): Container | undefined {
+  return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === name);
+}
 
 /** Where a container sits in its pod, as the kubelet's events name it: `spec.containers{app}`. */
 export function containerFieldPath(pod: Pod, container: string): string {
@@ -34,12 +38,6 @@ export function containerFieldPath(pod: Pod, container: string): string {
   return `spec.${list}{${container}}`;
 }
 
-export const labels = {
-  podName: 'io.kubernetes.pod.name',
-  podNamespace: 'io.kubernetes.pod.namespace',
-  podUid: 'io.kubernetes.pod.uid',
-  containerName: 'io.kubernetes.container.name',
-} as const;
 
 interface CriContainer {
   id: string;
@@ -261,9 +259,7 @@ export class PodSync {
   }
 
   private sandboxConfig(pod: Pod, attempt: number): Record<string, unknown> {
-    const config = podSandboxConfig(pod, { attempt, logDirectory: this.podLogDir(pod), dns: this.dnsConfig(pod) });
-    config['labels'] = { ...((config['labels'] as Record<string, string> | undefined) ?? {}), [labels.podName]: pod.metadata?.name ?? '', [labels.podNamespace]: pod.metadata?.namespace ?? '', [labels.podUid]: pod.metadata?.uid ?? '' };
-    return config;
+    return podSandboxConfig(pod, { attempt, logDirectory: this.podLogDir(pod), dns: this.dnsConfig(pod) });
   }
 
   private async sandboxIPs(id: string, pod: Pod): Promise<string[]> {
@@ -309,7 +305,7 @@ export class PodSync {
       if (!why) continue;
       this.toKill.delete(latest.id);
       if (latest.state !== 'CONTAINER_RUNNING') continue;
-      const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === latest.metadata.name);
+      const spec = containerSpec(pod, latest.metadata.name);
       this.event(pod, 'Normal', 'Killing', why, latest.metadata.name);
       await this.stopContainer(pod, spec, latest.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
       if (spec) current.set(latest.metadata.name, { ...current.get(latest.metadata.name)!, latest: (await this.statusOf(latest.id)) ?? latest });
@@ -396,7 +392,6 @@ export class PodSync {
     const env = await containerEnv({ pod, podIPs, hostIP: this.o.node.hostIP, nodeName: this.o.node.nodeName, nodeAllocatable: this.o.node.allocatable }, c, this.o.envSources).catch(configError);
     const mounts = await this.o.volumes.mountsFor(pod, c, { podIPs, env: Object.fromEntries(env.map((e) => [e.key, e.value])) }).catch(configError);
     const config = containerConfig(pod, c, { attempt, env, mounts, image, nodeAllocatable: this.o.node.allocatable });
-    config['labels'] = { ...((config['labels'] as Record<string, string> | undefined) ?? {}), [labels.podName]: pod.metadata?.name ?? '', [labels.podNamespace]: pod.metadata?.namespace ?? '', [labels.podUid]: pod.metadata?.uid ?? '', [labels.containerName]: c.name ?? '' };
     let containerId: string;
     try {
       ({ containerId } = await this.o.cri.runtime<{ containerId: string }>('CreateContainer', { podSandboxId: sandbox.id, config, sandboxConfig: this.sandboxConfig(pod, sandbox.metadata.attempt) }));
@@ -523,7 +518,7 @@ export class PodSync {
         .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
         .map(async (c) => {
           this.event(pod, 'Normal', 'Killing', `Stopping container ${c.metadata.name}`, c.metadata.name);
-          const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((s) => s.name === c.metadata.name);
+          const spec = containerSpec(pod, c.metadata.name);
           await this.stopContainer(pod, c.state === 'CONTAINER_RUNNING' ? spec : undefined, c.id, graceSeconds).catch(() => undefined);
         }),
     );

@@ -4,10 +4,10 @@
  * then upgrades to. Errors carry the kubelet's messages (`container not found ("x")`).
  */
 import type { CriClient } from './cri/cri-client.js';
-import { labels } from './pod-sync.js';
+import { labels } from './container-config.js';
 import { StreamingError, type StreamingRuntime, type StreamOptions } from './server/kubelet-server.js';
 
-interface CriContainer {
+export interface CriContainer {
   id: string;
   state: string;
   metadata: { name: string; attempt: number };
@@ -19,14 +19,19 @@ interface CriSandbox {
   metadata: { attempt: number };
 }
 
+/** The runs of one container of a pod in the runtime, newest first (for exec, and for logs). */
+export async function containerRuns(cri: CriClient, namespace: string, pod: string, container: string): Promise<CriContainer[]> {
+  const res = await cri.runtime<{ containers: CriContainer[] }>('ListContainers', {
+    filter: { labelSelector: { [labels.podNamespace]: namespace, [labels.podName]: pod, [labels.containerName]: container } },
+  });
+  return res.containers.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
+}
+
 export class CriStreamingRuntime implements StreamingRuntime {
   constructor(private readonly cri: CriClient) {}
 
   private async runningContainer(namespace: string, pod: string, container: string): Promise<string> {
-    const res = await this.cri.runtime<{ containers: CriContainer[] }>('ListContainers', {
-      filter: { labelSelector: { [labels.podNamespace]: namespace, [labels.podName]: pod, [labels.containerName]: container } },
-    });
-    const running = res.containers.filter((c) => c.state === 'CONTAINER_RUNNING').sort((a, b) => b.metadata.attempt - a.metadata.attempt)[0];
+    const running = (await containerRuns(this.cri, namespace, pod, container)).find((c) => c.state === 'CONTAINER_RUNNING');
     if (!running) throw new StreamingError(404, `container not found (${JSON.stringify(container)})`);
     return running.id;
   }

@@ -110,3 +110,11 @@ export class CriClient {
     this.runtimeService.close();
   }
 }
+
+/** A CRI `bytes` field as the client hands it over (a Buffer, or base64 text), as bytes. */
+export function criBytes(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  if (typeof v === 'string') return Buffer.from(v, 'base64');
+  return Buffer.alloc(0);
+}

@@ -6,7 +6,7 @@
  */
 import type { EnvVar } from 'kubernetes-types/core/v1.js';
 import * as grpc from '@grpc/grpc-js';
-import { CriError, type CriClient } from '../cri/cri-client.js';
+import { CriError, criBytes, type CriClient } from '../cri/cri-client.js';
 import { goQuote, grpcStatusError } from './go-text.js';
 import { MAX_PROBE_OUTPUT, type ProbeOutcome } from './probe-outcome.js';
 
@@ -48,12 +48,6 @@ export function expandCommand(command: string[], env: EnvVar[] | undefined): str
   });
 }
 
-function asBuffer(v: unknown): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof Uint8Array) return Buffer.from(v);
-  if (typeof v === 'string') return Buffer.from(v, 'base64');
-  return Buffer.alloc(0);
-}
 
 /** Runs `command` in the container once. */
 export async function execProbe(cri: CriClient, containerId: string, command: string[], timeoutSeconds: number): Promise<ProbeOutcome> {
@@ -68,6 +62,6 @@ export async function execProbe(cri: CriClient, containerId: string, command: st
     }
     return { result: 'unknown', output: code === undefined ? details : grpcStatusError(code, details) };
   }
-  const output = Buffer.concat([asBuffer(res.stdout), asBuffer(res.stderr)]).subarray(0, MAX_PROBE_OUTPUT).toString('utf8');
+  const output = Buffer.concat([criBytes(res.stdout), criBytes(res.stderr)]).subarray(0, MAX_PROBE_OUTPUT).toString('utf8');
   return { result: (res.exitCode ?? 0) === 0 ? 'success' : 'failure', output };
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { labels } from '../pod-sync.js';
+import { labels } from '../container-config.js';
 
 /** stats/v1alpha1 CPUStats. */
 export interface CpuStats {
