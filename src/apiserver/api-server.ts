@@ -413,9 +413,22 @@ export class ApiServer {
     };
     // Endpoints may not point at loopback; a server bound to loopback is not reachable from pods anyway.
     if (/^127\.|^::1$/.test(this.config.advertiseAddress)) return;
-    const epRef = { group: '', version: 'v1', resource: 'endpoints' };
-    const currentEp = await this.storeOf('', 'endpoints').tryGet('default', 'kubernetes');
-    if (!currentEp) await this.client.create(epRef, 'default', endpoints);
-    else await this.client.update(epRef, 'default', { ...endpoints, metadata: { ...endpoints.metadata, resourceVersion: currentEp.metadata?.resourceVersion } });
+    // kube-proxy routes by the EndpointSlice, kept next to the Endpoints as the apiserver's reconciler does.
+    const slice = {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      addressType: this.config.advertiseAddress.includes(':') ? 'IPv6' : 'IPv4',
+      endpoints: [{ addresses: [this.config.advertiseAddress], conditions: { ready: true } }],
+      ports: [{ name: 'https', port: this.config.port, protocol: 'TCP' }],
+    };
+    await this.upsert({ group: '', version: 'v1', resource: 'endpoints' }, endpoints);
+    await this.upsert({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' }, slice);
+  }
+
+  private async upsert(ref: { group: string; version: string; resource: string }, obj: { metadata: { name: string; namespace: string } }): Promise<void> {
+    const current = await this.storeOf(ref.group, ref.resource).tryGet(obj.metadata.namespace, obj.metadata.name);
+    if (!current) await this.client.create(ref, obj.metadata.namespace, obj);
+    else await this.client.update(ref, obj.metadata.namespace, { ...obj, metadata: { ...obj.metadata, resourceVersion: current.metadata?.resourceVersion } });
   }
 }

@@ -21,6 +21,7 @@ export interface AgentFlags {
   cniBridge: string;
   podManifestPath?: string;
   containerRuntimeEndpoint?: string;
+  disableKubeProxy?: boolean;
   nodeName: string;
   nodeIp?: string;
   simNodes?: string;
@@ -99,6 +100,7 @@ export function addAgentCommand(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
+    .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
@@ -150,6 +152,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       bridge: flags.cniBridge,
       podManifestPath: flags.podManifestPath,
       runtimeEndpoint: flags.containerRuntimeEndpoint,
+      disableKubeProxy: flags.disableKubeProxy,
       token: token.secret,
       clientCA: await fetchClientCA(flags.server, ca, token.secret),
       log,

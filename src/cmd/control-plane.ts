@@ -29,6 +29,9 @@ import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/r
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
 import { KubeletLogProxy, KubeletStreamProxy, type KubeletCredentials } from '../apiserver/kubelet-proxy.js';
 import type { KubeObject } from '../apiserver/registry/strategy.js';
+import { isNotFound, type Client } from '../client/interface.js';
+import { refs } from '../client/informer.js';
+import { DNS_SERVICE, kubeDnsService } from '../dns/node-dns.js';
 
 export interface ControlPlaneOptions {
   backend: Backend;
@@ -41,6 +44,8 @@ export interface ControlPlaneOptions {
   advertiseAddress: string;
   serviceCIDR: string;
   kubernetesServiceIP: string;
+  /** `--cluster-dns`: the `kube-system/kube-dns` Service gets this ClusterIP. */
+  clusterDNS?: string;
   nodePortRange?: [number, number];
   logger: Logger;
   now?: () => Date;
@@ -61,6 +66,22 @@ export interface ControlPlane {
   /** How the API server authenticates to kubelets (logs, exec, metrics). */
   kubeletCredentials: KubeletCredentials;
   stop(): Promise<void>;
+}
+
+/**
+ * The cluster DNS Service, as every cluster has it; its endpoints are the nodes' DNS servers.
+ * An existing one is left as it is (a user may have changed it).
+ */
+async function ensureKubeDnsService(client: Client, clusterDNS: string, log: Logger): Promise<void> {
+  try {
+    await client.get(refs.services, DNS_SERVICE.namespace, DNS_SERVICE.name);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await client.create(refs.services, DNS_SERVICE.namespace, kubeDnsService(clusterDNS)).catch((err: unknown) => {
+      // Another address in use, or outside the Service range: cluster DNS cannot work; say why.
+      log.error('could not create the kube-dns Service; cluster DNS will not work', { clusterDNS, err: (err as Error).message });
+    });
+  }
 }
 
 /**
@@ -139,6 +160,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   server.setStreamTarget(new KubeletStreamProxy(nodeLookup, kubeletCredentials));
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
+  if (opts.clusterDNS) await ensureKubeDnsService(server.client, opts.clusterDNS, log);
   const crds = new CustomResourceServing({
     registry: server.registry,
     backend: opts.backend,

@@ -18,6 +18,7 @@ import { RootCAPublisher } from '../controllers/root-ca-publisher.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
 import { HorizontalPodAutoscalerController } from '../controllers/horizontal-pod-autoscaler.js';
+import { ServiceLBController } from '../controllers/service-lb.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
@@ -41,5 +42,6 @@ export function builtinControllers(): ControllerRegistry {
     .register('disruption', DisruptionController)
     .register('endpoints', EndpointsController)
     .register('endpointslice', EndpointSliceController)
-    .register('horizontal-pod-autoscaler', HorizontalPodAutoscalerController);
+    .register('horizontal-pod-autoscaler', HorizontalPodAutoscalerController)
+    .register('service-lb', ServiceLBController);
 }

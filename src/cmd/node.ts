@@ -8,6 +8,10 @@ import type { Client } from '../client/interface.js';
 import type { Logger } from '../machinery/logger.js';
 import { startContainerd, type RunningContainerd } from '../kubelet/containerd/containerd-process.js';
 import { Kubelet } from '../kubelet/kubelet.js';
+import { CNI_BRIDGE } from '../kubelet/cni-config.js';
+import { refs, SharedInformer } from '../client/informer.js';
+import { KubeProxy } from '../proxy/kube-proxy.js';
+import { NodeDns } from '../dns/node-dns.js';
 
 export interface NodeOptions {
   client: Client;
@@ -29,6 +33,8 @@ export interface NodeOptions {
   podManifestPath?: string;
   /** `--container-runtime-endpoint`: a CRI runtime already running (k8ts starts none). */
   runtimeEndpoint?: string;
+  /** `--disable-kube-proxy`: Services get no rules on this node (another proxy, or none). */
+  disableKubeProxy?: boolean;
   log: Logger;
 }
 
@@ -59,14 +65,28 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
     podManifestPath: o.podManifestPath ?? join(o.agentDir, 'pod-manifests'),
     log: o.log.child('kubelet'),
   });
+  // kube-proxy and cluster DNS share one cache of Services and EndpointSlices.
+  const services = new SharedInformer(o.client, refs.services);
+  const endpointSlices = new SharedInformer(o.client, refs.endpointslices);
+  const proxy = o.disableKubeProxy ? undefined : new KubeProxy({ nodeName: o.nodeName, bridge: o.bridge ?? CNI_BRIDGE, services, endpointSlices, log: o.log.child('kube-proxy') });
+  const dns = new NodeDns({ client: o.client, nodeName: o.nodeName, services, endpointSlices, log: o.log.child('dns') });
   try {
+    // Rules first: pods that start (or still run from before) find their Services routed.
+    await proxy?.start();
     await kubelet.start();
   } catch (e) {
+    await proxy?.stop();
+    await kubelet.stop();
     await containerd.stop();
     throw e;
   }
+  // DNS listens on the bridge's address, which exists once the node has its pod range.
+  const dnsStarted = kubelet.podNetwork.then(({ gateway }) => dns.start(gateway)).catch((e: unknown) => o.log.error('cluster DNS could not start; pods will not resolve Service names', { err: (e as Error).message }));
   return {
     async stop() {
+      await Promise.race([dnsStarted, new Promise((r) => setTimeout(r, 100))]);
+      await dns.stop();
+      await proxy?.stop();
       await kubelet.stop();
       await containerd.stop();
     },

@@ -39,6 +39,7 @@ export interface ServerFlags {
   cniBridge: string;
   podManifestPath?: string;
   containerRuntimeEndpoint?: string;
+  disableKubeProxy?: boolean;
   simNodes?: string;
   simCpu: string;
   simMemory: string;
@@ -97,6 +98,7 @@ export function addServerCommand(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
+    .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
     .option('--default-toleration-seconds <seconds>', 'how long pods tolerate not-ready/unreachable nodes by default', '300')
@@ -132,6 +134,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     advertiseAddress: advertise,
     serviceCIDR: flags.serviceCidr,
     kubernetesServiceIP,
+    clusterDNS: flags.clusterDns,
     logger: log,
     controllerOptions: {
       clusterCIDR: flags.clusterCidr,
@@ -208,6 +211,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       bridge: flags.cniBridge,
       podManifestPath: flags.podManifestPath,
       runtimeEndpoint: flags.containerRuntimeEndpoint,
+      disableKubeProxy: flags.disableKubeProxy,
       token,
       clientCA,
       log,

@@ -3,8 +3,9 @@
  * `ClusterRecords` over UDP, authoritatively (NXDOMAIN for cluster names that do not exist), and
  * forwards every other name to the node's upstream resolvers, relaying their answer as is.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import * as packet from 'dns-packet';
 import type { ClusterRecords, DnsAnswer, RecordType } from './cluster-records.js';
 
@@ -40,8 +41,19 @@ function toPacketAnswer(a: DnsAnswer): packet.Answer {
   return { name: a.name, type: a.type, ttl: a.ttl, class: 'IN', data: a.data as string } as packet.Answer;
 }
 
+/**
+ * A UDP reply over 512 bytes (a large headless Service) is cut to its header and question with
+ * TC set, so the client asks again over TCP (RFC 1035 4.2.1; no EDNS0 here).
+ */
+function truncateForUdp(reply: Buffer): Buffer {
+  if (reply.length <= 512) return reply;
+  const p = packet.decode(reply);
+  return packet.encode({ id: p.id, type: 'response', flags: (p.flags ?? 0) | packet.TRUNCATED_RESPONSE, questions: p.questions });
+}
+
 export class DnsServer {
   private socket: Socket | undefined;
+  private tcp: Server | undefined;
   private readonly upstreams: Array<{ host: string; port: number }>;
 
   constructor(private readonly o: DnsServerOptions) {
@@ -51,30 +63,55 @@ export class DnsServer {
     });
   }
 
+  /** Listens on UDP and TCP (the same port); resolves to the port. */
   async start(): Promise<number> {
     const socket = createSocket(this.o.address.includes(':') ? 'udp6' : 'udp4');
     this.socket = socket;
-    socket.on('message', (msg, rinfo) => void this.answer(msg, rinfo).catch(() => undefined));
+    socket.on('message', (msg, rinfo) => {
+      void this.respond(msg).then((reply) => reply && socket.send(truncateForUdp(reply), rinfo.port, rinfo.address), () => undefined);
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.o.port, this.o.address, () => resolve());
     });
-    return socket.address().port;
+    const port = socket.address().port;
+    // TCP carries each message after a two-byte length (RFC 1035 4.2.2); a client may send several.
+    const tcp = createServer((conn) => {
+      let pending = Buffer.alloc(0);
+      conn.on('data', (d: Buffer) => {
+        pending = Buffer.concat([pending, d]);
+        while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+          const msg = pending.subarray(2, 2 + pending.readUInt16BE(0));
+          pending = pending.subarray(2 + msg.length);
+          void this.respond(msg).then((reply) => {
+            if (!reply || conn.destroyed) return;
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(reply.length);
+            conn.write(Buffer.concat([len, reply]));
+          }, () => undefined);
+        }
+      });
+      conn.on('error', () => undefined);
+      conn.setTimeout(10_000, () => conn.destroy());
+    });
+    this.tcp = tcp;
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, this.o.address, () => resolve());
+    });
+    return port;
   }
 
-  private reply(buf: Buffer, rinfo: RemoteInfo): void {
-    this.socket?.send(buf, rinfo.port, rinfo.address);
-  }
-
-  private async answer(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
+  /** The reply to one DNS message, or undefined when it is not a query worth answering. */
+  async respond(msg: Buffer): Promise<Buffer | undefined> {
     let query: packet.Packet;
     try {
       query = packet.decode(msg);
     } catch {
-      return;
+      return undefined;
     }
     const question = query.questions?.[0];
-    if (!question) return;
+    if (!question) return undefined;
     const type = question.type as string;
     const known = answerable.has(type);
     let result = this.o.records.lookup(question.name, known ? (type as RecordType) : 'A');
@@ -82,22 +119,17 @@ export class DnsServer {
     if (!known && result.kind !== 'notCluster') result = { kind: 'answers', answers: [] };
     if (result.kind === 'notCluster') {
       const forwarded = await this.forward(msg);
-      if (forwarded) this.reply(forwarded, rinfo);
-      else this.reply(packet.encode({ id: query.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | RCODE.SERVFAIL, questions: query.questions }), rinfo);
-      return;
+      return forwarded ?? packet.encode({ id: query.id, type: 'response', flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | RCODE.SERVFAIL, questions: query.questions });
     }
     const rcode = result.kind === 'nxdomain' ? RCODE.NXDOMAIN : 0;
     const flags = packet.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & packet.RECURSION_DESIRED) | packet.RECURSION_AVAILABLE | rcode;
-    this.reply(
-      packet.encode({
-        id: query.id,
-        type: 'response',
-        flags,
-        questions: query.questions,
-        answers: result.kind === 'answers' ? result.answers.map(toPacketAnswer) : [],
-      }),
-      rinfo,
-    );
+    return packet.encode({
+      id: query.id,
+      type: 'response',
+      flags,
+      questions: query.questions,
+      answers: result.kind === 'answers' ? result.answers.map(toPacketAnswer) : [],
+    });
   }
 
   /** Sends the query to each upstream in turn; the first answer wins. */
@@ -122,7 +154,8 @@ export class DnsServer {
 
   async stop(): Promise<void> {
     const s = this.socket;
-    if (!s) return;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const tcp = this.tcp;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
   }
 }

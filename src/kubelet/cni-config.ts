@@ -53,6 +53,24 @@ export function removeStaleBridge(bridge: string, podCIDR: string): boolean {
   return true;
 }
 
+/**
+ * Makes the bridge with its gateway address before the first pod does, so node services that
+ * pods reach on the gateway (cluster DNS) can listen from the start. The bridge plugin takes a
+ * bridge that already has the right address as its own.
+ */
+export function ensureBridge(bridge: string, podCIDR: string): string {
+  const gateway = gatewayOf(podCIDR);
+  const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    ip('link', 'show', 'dev', bridge);
+  } catch {
+    ip('link', 'add', 'name', bridge, 'type', 'bridge');
+  }
+  if (!ip('-o', '-4', 'addr', 'show', 'dev', bridge).includes(` ${gateway} `)) ip('addr', 'add', gateway, 'dev', bridge);
+  ip('link', 'set', bridge, 'up');
+  return gateway.split('/')[0]!;
+}
+
 /** Writes (or rewrites, if the range changed) `10-k8ts.conflist`; containerd picks it up. */
 export function writeCniConfig(confDir: string, podCIDR: string, ipamDataDir: string, bridge = CNI_BRIDGE): string {
   mkdirSync(confDir, { recursive: true });

@@ -19,7 +19,7 @@ import { realClock } from '../machinery/clock.js';
 import { NodeStatusReporter } from './node-status.js';
 import { CriClient } from './cri/cri-client.js';
 import { PAUSE_IMAGE, type RunningContainerd } from './containerd/containerd-process.js';
-import { writeCniConfig } from './cni-config.js';
+import { CNI_BRIDGE, ensureBridge, writeCniConfig } from './cni-config.js';
 import { buildPauseImage } from './images/pause-image.js';
 import { importArchive } from './images/oci-archive.js';
 import { ImageManager } from './image-manager.js';
@@ -111,6 +111,9 @@ export class Kubelet {
   private lastRelist = new Map<string, string>();
   private stopped = false;
   private cniWritten = '';
+  private resolvePodNetwork!: (n: { podCIDR: string; gateway: string }) => void;
+  /** The node's pod range and the bridge's address on it, once the node has a podCIDR. */
+  readonly podNetwork = new Promise<{ podCIDR: string; gateway: string }>((resolve) => (this.resolvePodNetwork = resolve));
   /** Filled in at start with what the runtime reports. */
   private readonly nodeInfo: Record<string, string> = { osImage: osImage(), kernelVersion: release() };
 
@@ -274,7 +277,9 @@ export class Kubelet {
     const cidr = (n['spec'] as { podCIDR?: string } | undefined)?.podCIDR;
     if (!cidr || cidr === this.cniWritten) return;
     writeCniConfig(this.o.containerd.paths.cniConfDir, cidr, join(this.o.agentDir, 'cni', 'ipam'), this.o.bridge);
+    const gateway = ensureBridge(this.o.bridge ?? CNI_BRIDGE, cidr);
     this.cniWritten = cidr;
+    this.resolvePodNetwork({ podCIDR: cidr, gateway });
     this.o.log.info('pod network configured', { podCIDR: cidr });
     // Pods waiting for the network get another go.
     for (const k of this.known.keys()) this.queue.add(k);

@@ -2,6 +2,7 @@
  * Starts a real `k8ts server` process for end-to-end tests, the way a user would (the compiled
  * CLI), on loopback, with its own data dir, and runs the real `kubectl` against it.
  */
+import type { LabMachine } from './network-lab.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -30,6 +31,13 @@ export interface ClusterOptions {
    * side by side — or a k8ts of the machine's own — do not meet.
    */
   containerd?: { nodeName: string };
+  /**
+   * Run the server on this machine of a network lab (its own network namespace), reached at the
+   * machine's address. With `containerd`, its node has the namespace's network to itself: the
+   * default bridge, pod range and kubelet port, and kube-proxy programs the namespace's iptables.
+   * Without a machine, a containerd node runs no kube-proxy: the host's iptables are left alone.
+   */
+  machine?: LabMachine;
 }
 
 export interface TestCluster {
@@ -109,18 +117,22 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   let child: ChildProcess | undefined;
   let logs = '';
   // Linux interface names hold 15 characters.
-  const bridge = opts.containerd ? `k8tse${Math.random().toString(36).slice(2, 8)}` : '';
+  const machine = opts.machine;
+  const bridge = opts.containerd && !machine ? `k8tse${Math.random().toString(36).slice(2, 8)}` : '';
   const podRange = `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
+  const host = machine?.ip ?? '127.0.0.1';
   const nodeArgs = opts.containerd
-    ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange]
+    ? machine
+      ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName]
+      : ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange, '--disable-kube-proxy']
     : opts.simNodes
       ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)]
       : ['--disable-agent'];
 
   const launch = async (): Promise<void> => {
-    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...nodeArgs, ...(opts.extraArgs ?? [])];
+    const args = [cli, 'server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', host, '--write-kubeconfig', kubeconfig, '--log-level', 'warn', ...nodeArgs, ...(opts.extraArgs ?? [])];
     if (opts.etcd) args.push('--datastore-endpoint', `etcd://${opts.etcd.replace(/^http:\/\//, '')}`);
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = machine ? spawn(machine.exec[0]!, [...machine.exec.slice(1), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
     await untilPrinted(proc, 'k8ts server is ready', 'k8ts server', () => logs);
@@ -140,7 +152,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     dataDir,
     kubeconfig,
     port,
-    server: `https://127.0.0.1:${port}`,
+    server: `https://${host}:${port}`,
     kubectl: (args, o = {}) => run('kubectl', args, { input: o.input, env: { ...env, ...o.env } }),
     async k(args, o = {}) {
       const r = await cluster.kubectl(args, o);
@@ -154,14 +166,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       await launch();
     },
     async destroy() {
-      if (bridge) {
+      if (opts.containerd) {
         // Containers outlive the server (as they outlive a kubelet restart): delete every
         // workload and pod while the kubelet still runs, so nothing keeps running or mounted.
         await cluster.kubectl(['delete', 'all', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=90s']).catch(() => undefined);
       }
       await waitExit('SIGTERM');
-      if (bridge) {
-        spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      if (opts.containerd) {
+        if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
         // Whatever is still mounted under the data dir (a pod that would not go) is detached.
         const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
         for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
@@ -188,15 +200,18 @@ export interface TestAgent {
   kill9(): Promise<void>;
   stop(): Promise<void>;
   logs(): string;
+  /** The agent process id. */
+  pid(): number;
 }
 
 /**
  * Starts `k8ts agent` joining `cluster` with the token the server saved, as a user would copy it;
  * resolves once the agent says it joined.
  */
-export async function startAgent(cluster: TestCluster, args: string[]): Promise<TestAgent> {
+export async function startAgent(cluster: TestCluster, args: string[], machine?: LabMachine): Promise<TestAgent> {
   const token = readFileSync(join(cluster.dataDir, 'server', 'token'), 'utf8').trim();
-  const proc = spawn(process.execPath, [cli, 'agent', '--server', cluster.server, '--token', token, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [cli, 'agent', '--server', cluster.server, '--token', token, '--log-level', 'warn', ...args];
+  const proc = machine ? spawn(machine.exec[0]!, [...machine.exec.slice(1), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   proc.stderr.on('data', (d: Buffer) => (logs += d.toString()));
   await untilPrinted(proc, 'k8ts agent joined', 'k8ts agent', () => logs);
@@ -206,5 +221,5 @@ export async function startAgent(cluster: TestCluster, args: string[]): Promise<
       proc.once('exit', () => done());
       proc.kill(signal);
     });
-  return { kill9: () => waitExit('SIGKILL'), stop: () => waitExit('SIGTERM'), logs: () => logs };
+  return { kill9: () => waitExit('SIGKILL'), stop: () => waitExit('SIGTERM'), logs: () => logs, pid: () => proc.pid ?? 0 };
 }

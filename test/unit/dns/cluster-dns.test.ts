@@ -18,6 +18,7 @@ const services = cache([
   { metadata: { name: 'backend', namespace: 'k8sdemo' }, spec: { clusterIP: '10.43.0.20', clusterIPs: ['10.43.0.20'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] } },
   { metadata: { name: 'kafka', namespace: 'default' }, spec: { clusterIP: 'None', ports: [{ name: 'broker', port: 9092 }] } },
   { metadata: { name: 'search', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'search.example.com' } },
+  { metadata: { name: 'big', namespace: 'default' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
 ]);
 const slices = cache([
   {
@@ -29,6 +30,12 @@ const slices = cache([
       { addresses: ['10.42.0.6'], hostname: 'kafka-1', conditions: { ready: true } },
       { addresses: ['10.42.0.7'], hostname: 'kafka-2', conditions: { ready: false } },
     ],
+  },
+  {
+    metadata: { name: 'big-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'big' } },
+    addressType: 'IPv4',
+    ports: [{ port: 80, protocol: 'TCP' }],
+    endpoints: Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.42.1.${i + 1}`], conditions: { ready: true } })),
   },
 ]);
 
@@ -79,4 +86,21 @@ test('other names go to the upstream resolver', async () => {
 test('reverse names of IPv4 and IPv6 addresses', () => {
   assert.equal(reverseName('10.43.0.20'), '20.0.43.10.in-addr.arpa');
   assert.equal(reverseName('fd00::1'), `1.${'0.'.repeat(27)}0.0.d.f.ip6.arpa`);
+});
+
+test('an answer too big for UDP is truncated there, and comes whole over TCP', async () => {
+  // 60 A records do not fit in 512 bytes: over UDP the reply is cut, with TC set …
+  const port = (server as unknown as { socket: { address(): { port: number } } }).socket.address().port;
+  const udp = createSocket('udp4');
+  const reply = await new Promise<packet.Packet>((resolve) => {
+    udp.once('message', (m) => resolve(packet.decode(m)));
+    udp.send(packet.encode({ id: 7, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ name: 'big.default.svc.cluster.local', type: 'A', class: 'IN' }] }), port, '127.0.0.1');
+  });
+  udp.close();
+  assert.equal((reply.flags ?? 0) & packet.TRUNCATED_RESPONSE, packet.TRUNCATED_RESPONSE);
+  assert.equal(reply.answers?.length ?? 0, 0);
+  // … and the resolver asks again over TCP, where it comes whole.
+  const ips = await resolver.resolve4('big.default.svc.cluster.local');
+  assert.equal(ips.length, 60);
+  assert.ok(ips.includes('10.42.1.60'));
 });

@@ -1,0 +1,133 @@
+/**
+ * kube-proxy in iptables mode, for one node: watches Services and EndpointSlices and keeps the
+ * node's iptables rules in line with them. Changes are coalesced: a sync starts as soon as the
+ * previous one ends, so rules follow an endpoint change within one restore's time. Every
+ * `fullSyncMs` the whole rule set is rewritten, repairing rules someone else removed. Stopping
+ * removes every rule it made.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { ApiObject } from '../client/interface.js';
+import type { SharedInformer } from '../client/informer.js';
+import type { Logger } from '../machinery/logger.js';
+import { applyProxySysctls, IptablesSyncer, type IptablesRunner } from './iptables.js';
+import { proxyRules } from './iptables-rules.js';
+import { servicePorts, type ServicePort } from './service-ports.js';
+
+const run = promisify(execFile);
+
+/** `conntrack -D` of a UDP destination; exits 1 when there was nothing to delete. */
+async function deleteConntrack(ip: string, port: string): Promise<void> {
+  await run('conntrack', ['-D', '-p', 'udp', '--orig-dst', ip, '--orig-port-dst', port]).catch(() => undefined);
+}
+
+export interface KubeProxyOptions {
+  nodeName: string;
+  /** The bridge of this node's pods (traffic from it is pod traffic). */
+  bridge: string;
+  services: SharedInformer;
+  endpointSlices: SharedInformer;
+  log: Logger;
+  runner?: IptablesRunner;
+  /** Default 5 minutes. */
+  fullSyncMs?: number;
+}
+
+const serviceNameIndex = (o: ApiObject): string[] => {
+  const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
+  return svc ? [`${o.metadata?.namespace ?? ''}/${svc}`] : [];
+};
+
+export class KubeProxy {
+  private readonly syncer: IptablesSyncer;
+  private syncing: Promise<void> | undefined;
+  private dirty = false;
+  private stopped = false;
+  private fullTimer: NodeJS.Timeout | undefined;
+  /** UDP ClusterIP ports and their endpoints at the last sync, to find the ones that changed. */
+  private udpEndpoints = new Map<string, string>();
+  /** Reported by `lastSync()`: for benchmarks and tests. */
+  private last: { at: number; ms: number; full: boolean; written: number } | undefined;
+
+  constructor(private readonly o: KubeProxyOptions) {
+    this.syncer = new IptablesSyncer(o.runner);
+    o.endpointSlices.addIndexer('serviceName', serviceNameIndex);
+    const changed = { onAdd: () => this.schedule(), onUpdate: (a: ApiObject, b: ApiObject) => a !== b && this.schedule(), onDelete: () => this.schedule() };
+    o.services.addEventHandler(changed);
+    o.endpointSlices.addEventHandler(changed);
+  }
+
+  async start(): Promise<void> {
+    const failed = applyProxySysctls();
+    if (failed.length) this.o.log.warn('could not set kernel settings kube-proxy needs', { paths: failed });
+    await Promise.all([this.o.services.start(), this.o.endpointSlices.start()]);
+    this.schedule();
+    await this.syncing;
+    this.fullTimer = setInterval(() => {
+      this.syncer.requestFullSync();
+      this.schedule();
+    }, this.o.fullSyncMs ?? 300_000);
+    this.fullTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.fullTimer);
+    await this.syncing;
+    await this.syncer.cleanup().catch((e: unknown) => this.o.log.warn('could not remove the Service rules', { err: String(e) }));
+  }
+
+  lastSync(): { at: number; ms: number; full: boolean; written: number } | undefined {
+    return this.last;
+  }
+
+  private schedule(): void {
+    if (this.stopped || !this.o.services.hasSynced() || !this.o.endpointSlices.hasSynced()) return;
+    if (this.syncing) {
+      this.dirty = true;
+      return;
+    }
+    this.syncing = (async () => {
+      do {
+        this.dirty = false;
+        await this.syncOnce();
+      } while (this.dirty && !this.stopped);
+      this.syncing = undefined;
+    })();
+  }
+
+  /**
+   * UDP has no connection to close: conntrack keeps sending a client's datagrams where they went
+   * before (to a deleted pod, or unrouted while the rules were missing). So when a UDP port's
+   * endpoints change — and for every UDP port at the first sync — its entries are deleted, as
+   * kube-proxy does with `conntrack -D`.
+   */
+  private async clearStaleUdp(ports: ServicePort[]): Promise<void> {
+    const now = new Map<string, string>();
+    for (const p of ports) {
+      if (p.protocol !== 'UDP' || !p.clusterIP) continue;
+      now.set(`${p.clusterIP}:${p.port}`, p.clusterEndpoints.map((e) => `${e.ip}:${e.port}`).sort().join(','));
+    }
+    const stale = [...now].filter(([k, v]) => this.udpEndpoints.get(k) !== v).map(([k]) => k);
+    this.udpEndpoints = now;
+    for (const key of stale) {
+      const [ip, port] = key.split(':') as [string, string];
+      await deleteConntrack(ip, port);
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const ports = servicePorts(this.o.services.list(), (ns, name) => this.o.endpointSlices.byIndex('serviceName', `${ns}/${name}`), this.o.nodeName);
+      const result = await this.syncer.sync(proxyRules(ports, { bridge: this.o.bridge }));
+      await this.clearStaleUdp(ports);
+      const ms = performance.now() - t0;
+      this.last = { at: Date.now(), ms, full: result.full, written: result.written };
+      this.o.log.debug('synced Service rules', { ms: Math.round(ms), servicePorts: ports.length, ...result });
+    } catch (e) {
+      this.o.log.error('could not sync Service rules; retrying in 1 s', { err: (e as Error).message });
+      setTimeout(() => this.schedule(), 1000).unref();
+    }
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Services that carry traffic, with real containers and kube-proxy's iptables rules: a k8ts
+ * server runs on a machine of a network lab (its own network namespace), so its rules are its
+ * own; the test reaches it over the lab network as a client on the same link would.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, type TestCluster } from '../support/cluster.js';
+import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
+import { eventually as poll } from '../support/eventually.js';
+import { createNetworkLab, type NetworkLab } from '../support/network-lab.js';
+
+const skip = skipWithoutContainers();
+let lab: NetworkLab | undefined;
+let c: TestCluster | undefined;
+
+const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> => poll(what, probe, ms);
+const applets = ['sh', 'mkdir', 'hostname', 'httpd', 'wget', 'cat', 'echo', 'sleep', 'nslookup', 'timeout'];
+const web = (port: number): string => `mkdir -p /www && hostname > /www/index.html && exec httpd -f -p ${port} -h /www`;
+
+before(async () => {
+  if (skip) return;
+  lab = createNetworkLab(1);
+  const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-services-'));
+  mkdirSync(join(dataDir, 'agent', 'images'), { recursive: true });
+  await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), applets);
+  c = await startCluster({ dataDir, containerd: { nodeName: 'svc-node' }, machine: lab.machines[0] });
+  await c.k(['wait', '--for=condition=Ready', 'node/svc-node', '--timeout=60s']);
+  await c.k(['create', 'deployment', 'backend', '--image=busybox:1.36', '--replicas=3', '--port=8080', '--', 'sh', '-c', web(8080)]);
+  await c.k(['expose', 'deployment', 'backend', '--port=8080']);
+  await c.k(['run', 'client', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '3600']);
+  await c.k(['rollout', 'status', 'deployment/backend', '--timeout=90s']);
+  await c.k(['wait', '--for=condition=Ready', 'pod/client', '--timeout=90s']);
+});
+after(async () => {
+  await c?.destroy();
+  lab?.destroy();
+});
+
+const backendPods = async (): Promise<string[]> => (await c!.k(['get', 'pods', '-l', 'app=backend', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/).filter(Boolean);
+const clusterIP = async (svc: string): Promise<string> => (await c!.k(['get', 'svc', svc, '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+/** `wget` from a pod: its answer, or the error and how long it took. */
+async function fetchFrom(pod: string, url: string): Promise<{ ok: boolean; out: string; ms: number }> {
+  const t0 = performance.now();
+  // Not wget's own -T: busybox-static's wget crashes with it.
+  const r = await c!.kubectl(['exec', pod, '--', 'timeout', '5', 'wget', '-qO-', url]);
+  return { ok: r.code === 0, out: r.code === 0 ? r.stdout.trim() : r.stderr.trim(), ms: performance.now() - t0 };
+}
+
+test('a ClusterIP spreads connections over the ready backend pods', { skip }, async () => {
+  const ip = await clusterIP('backend');
+  const pods = await backendPods();
+  const seen = new Set<string>();
+  for (let i = 0; i < 15; i++) {
+    const r = await fetchFrom('client', `http://${ip}:8080/`);
+    assert.ok(r.ok, r.out);
+    assert.ok(pods.includes(r.out), `${r.out} is not one of ${pods.join(', ')}`);
+    seen.add(r.out);
+  }
+  assert.ok(seen.size >= 2, `15 requests all went to ${[...seen].join(', ')}`);
+  // The node itself reaches ClusterIPs too.
+  const fromNode = lab!.run(lab!.machines[0]!, process.execPath, ['-e', `fetch('http://${ip}:8080/', { signal: AbortSignal.timeout(5000) }).then(async (r) => process.stdout.write(await r.text()))`]);
+  assert.ok(pods.includes(fromNode.trim()), fromNode);
+});
+
+test('with no ready endpoints a ClusterIP refuses at once; scaled up, it answers again within seconds', { skip }, async () => {
+  const ip = await clusterIP('backend');
+  await c!.k(['scale', 'deployment/backend', '--replicas=0']);
+  const refused = await eventually('the connection refused', async () => {
+    const r = await fetchFrom('client', `http://${ip}:8080/`);
+    return !r.ok && r;
+  });
+  assert.match(refused.out, /Connection refused/);
+  // Refused, not timed out: well under the 5 s timeout, kubectl exec included.
+  assert.ok(refused.ms < 4000, `took ${Math.round(refused.ms)} ms`);
+  await c!.k(['scale', 'deployment/backend', '--replicas=2']);
+  const t0 = performance.now();
+  await c!.k(['rollout', 'status', 'deployment/backend', '--timeout=90s']);
+  await eventually('the Service answering again', async () => (await fetchFrom('client', `http://${ip}:8080/`)).ok);
+  assert.ok(performance.now() - t0 < 60_000);
+});
+
+test('kubectl expose --type=NodePort is reachable on the node\'s address from another machine', { skip }, async () => {
+  await c!.k(['expose', 'deployment', 'backend', '--name=backend-np', '--type=NodePort', '--port=8080']);
+  const nodePort = Number(await c!.k(['get', 'svc', 'backend-np', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+  assert.ok(nodePort >= 30000 && nodePort <= 32767, String(nodePort));
+  const pods = await backendPods();
+  const body = await eventually('the NodePort answering', async () => {
+    const r = await fetch(`http://${lab!.machines[0]!.ip}:${nodePort}/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    return r?.ok && (await r.text()).trim();
+  });
+  assert.ok(pods.includes(body), `${body} is not one of ${pods.join(', ')}`);
+});
+
+test('a LoadBalancer Service gets the node\'s address as its external IP and answers there', { skip }, async () => {
+  await c!.k(['expose', 'deployment', 'backend', '--name=backend-lb', '--type=LoadBalancer', '--port=8081', '--target-port=8080']);
+  const nodeIP = lab!.machines[0]!.ip;
+  await eventually('the external IP', async () => (await c!.k(['get', 'svc', 'backend-lb', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}'])).trim() === nodeIP);
+  assert.match(await c!.k(['get', 'svc', 'backend-lb']), new RegExp(`^backend-lb\\s+LoadBalancer\\s+\\S+\\s+${nodeIP.replace(/\./g, '\\.')}\\s+8081:3\\d{4}/TCP`, 'm'));
+  const pods = await backendPods();
+  const body = await eventually('the load balancer answering', async () => {
+    const r = await fetch(`http://${nodeIP}:8081/`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    return r?.ok && (await r.text()).trim();
+  });
+  assert.ok(pods.includes(body), `${body} is not one of ${pods.join(', ')}`);
+});
+
+test('a pod reaches itself through its own Service (hairpin), and ClientIP affinity keeps a client on one pod', { skip }, async () => {
+  await c!.k(['run', 'solo', '--image=busybox:1.36', '--labels=app=solo', '--port=8080', '--', 'sh', '-c', web(8080)]);
+  await c!.k(['expose', 'pod', 'solo', '--port=8080']);
+  await c!.k(['wait', '--for=condition=Ready', 'pod/solo', '--timeout=90s']);
+  const soloIP = await clusterIP('solo');
+  const self = await eventually('solo through its Service', async () => {
+    const r = await fetchFrom('solo', `http://${soloIP}:8080/`);
+    return r.ok && r.out;
+  });
+  assert.equal(self, 'solo');
+
+  await c!.k(['scale', 'deployment/backend', '--replicas=3']);
+  await c!.k(['rollout', 'status', 'deployment/backend', '--timeout=90s']);
+  await c!.k(['patch', 'svc', 'backend', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}']);
+  const ip = await clusterIP('backend');
+  await eventually('3 endpoints', async () => (await c!.k(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=backend', '-o', 'jsonpath={.items[*].endpoints[*].addresses[0]}'])).trim().split(/\s+/).length === 3);
+  await new Promise((r) => setTimeout(r, 1000));
+  const answers = new Set<string>();
+  for (let i = 0; i < 8; i++) answers.add((await fetchFrom('client', `http://${ip}:8080/`)).out);
+  assert.equal(answers.size, 1, [...answers].join(', '));
+  await c!.k(['patch', 'svc', 'backend', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+});
+
+test('cluster DNS: pods reach Services by name, and StatefulSet pods by their own names', { skip }, async () => {
+  const pods = await backendPods();
+  const seen = new Set<string>();
+  for (const url of ['http://backend:8080/', 'http://backend.default.svc.cluster.local:8080/', 'http://backend.default:8080/']) {
+    for (let i = 0; i < 4; i++) {
+      const r = await fetchFrom('client', url);
+      assert.ok(r.ok, `${url}: ${r.out}`);
+      assert.ok(pods.includes(r.out), `${url} answered ${r.out}`);
+      seen.add(r.out);
+    }
+  }
+  assert.ok(seen.size >= 2, `12 requests all went to ${[...seen].join(', ')}`);
+
+  await c!.k(['apply', '-f', '-'], {
+    input: `apiVersion: v1
+kind: Service
+metadata:
+  name: kafka
+spec:
+  clusterIP: None
+  selector:
+    app: kafka
+  ports:
+  - name: web
+    port: 8080
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: kafka
+spec:
+  serviceName: kafka
+  replicas: 2
+  selector:
+    matchLabels:
+      app: kafka
+  template:
+    metadata:
+      labels:
+        app: kafka
+    spec:
+      containers:
+      - name: web
+        image: busybox:1.36
+        command: ["sh", "-c", ${JSON.stringify(web(8080))}]
+`,
+  });
+  await c!.k(['rollout', 'status', 'statefulset/kafka', '--timeout=90s']);
+  const ip0 = (await c!.k(['get', 'pod', 'kafka-0', '-o', 'jsonpath={.status.podIP}'])).trim();
+  const lookup = await eventually('kafka-0.kafka resolving', async () => {
+    const r = await c!.kubectl(['exec', 'client', '--', 'nslookup', 'kafka-0.kafka.default.svc.cluster.local']);
+    return r.stdout.includes(ip0) && r.stdout;
+  });
+  assert.match(lookup, /Name:\s+kafka-0\.kafka\.default\.svc\.cluster\.local/);
+  const r = await fetchFrom('client', 'http://kafka-1.kafka:8080/');
+  assert.equal(r.out, 'kafka-1');
+});
+
+test('a deleted Service leaves no rules behind, and a stopped k8ts leaves none at all', { skip }, async () => {
+  const save = (): string => lab!.run(lab!.machines[0]!, 'iptables-save', []);
+  assert.match(save(), /default\/backend-np/);
+  await c!.k(['delete', 'svc', 'backend-np']);
+  await eventually('the rules of backend-np gone', async () => !save().includes('default/backend-np'), 10_000);
+  await c!.k(['delete', 'all', '--all', '--grace-period=1', '--wait=true', '--timeout=90s']);
+  await c!.stop();
+  assert.doesNotMatch(save(), /KUBE-(SERVICES|SVC|SEP|NODEPORTS|POSTROUTING)/);
+});
