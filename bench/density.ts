@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startAgent, startCluster, type TestAgent } from '../test/support/cluster.js';
+import { deleteWorkloads, startAgent, startCluster, type TestAgent } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
 import { cpuSeconds, rssMB } from './bench-support.js';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const cluster = AGENT ? await startCluster({ dataDir, extraArgs: ['--cluster-cidr', '10.199.0.0/16'] }) : await startCluster({ dataDir, containerd: { nodeName: 'density-node' } });
   let agent: TestAgent | undefined;
   try {
-    if (AGENT) agent = await startAgent(cluster, ['--runtime', 'containerd', '--data-dir', nodeDir, '--node-name', 'density-node', '--kubelet-port', '0', '--cni-bridge', bridge, '--disable-kube-proxy']);
+    if (AGENT) agent = await startAgent(cluster, ['--runtime', 'containerd', '--data-dir', nodeDir, '--node-name', 'density-node', '--kubelet-port', '0', '--cni-bridge', bridge, '--disable-kube-proxy', '--disable-network-policy']);
     await cluster.k(['wait', '--for=condition=Ready', 'node/density-node', '--timeout=60s']);
     const pid = agent ? agent.pid() : cluster.pid();
     const what = agent ? 'k8ts agent' : 'k8ts server';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   } finally {
     if (agent) {
       // The agent must still run while the pods are deleted, so that their containers stop.
-      await cluster.kubectl(['delete', 'all', '--all', '--grace-period=1', '--wait=true', '--timeout=120s']).catch(() => undefined);
+      await deleteWorkloads(cluster);
       await agent.stop();
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       rmSync(nodeDir, { recursive: true, force: true });

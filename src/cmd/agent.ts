@@ -2,6 +2,7 @@
  * `k8ts agent --server URL --token TOKEN`: joins this machine (or, with the sim runtime, any
  * number of simulated nodes) to a cluster run by `k8ts server`, as `k3s agent` does.
  */
+import type { NetworkBackend } from '../network/pod-network.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { request, type RequestOptions } from 'node:https';
@@ -22,6 +23,8 @@ export interface AgentFlags {
   podManifestPath?: string;
   containerRuntimeEndpoint?: string;
   disableKubeProxy?: boolean;
+  disableNetworkPolicy?: boolean;
+  flannelBackend: string;
   nodeName: string;
   nodeIp?: string;
   simNodes?: string;
@@ -100,6 +103,8 @@ export function addAgentCommand(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
+    .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
+    .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
     .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (flags: AgentFlags) => {
@@ -153,6 +158,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       podManifestPath: flags.podManifestPath,
       runtimeEndpoint: flags.containerRuntimeEndpoint,
       disableKubeProxy: flags.disableKubeProxy,
+      disableNetworkPolicy: flags.disableNetworkPolicy,
+      networkBackend: flags.flannelBackend as NetworkBackend,
       token: token.secret,
       clientCA: await fetchClientCA(flags.server, ca, token.secret),
       log,

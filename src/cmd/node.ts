@@ -12,6 +12,8 @@ import { CNI_BRIDGE } from '../kubelet/cni-config.js';
 import { refs, SharedInformer } from '../client/informer.js';
 import { KubeProxy } from '../proxy/kube-proxy.js';
 import { NodeDns } from '../dns/node-dns.js';
+import { NetworkPolicyEnforcer } from '../network/network-policy.js';
+import { networkBackends, PodNetwork, type NetworkBackend } from '../network/pod-network.js';
 
 export interface NodeOptions {
   client: Client;
@@ -33,6 +35,10 @@ export interface NodeOptions {
   podManifestPath?: string;
   /** `--container-runtime-endpoint`: a CRI runtime already running (k8ts starts none). */
   runtimeEndpoint?: string;
+  /** `--flannel-backend`: how pods reach other nodes' pods (default auto: host-gw on a shared link, else VXLAN). */
+  networkBackend?: NetworkBackend;
+  /** `--disable-network-policy`: NetworkPolicies are not enforced on this node. */
+  disableNetworkPolicy?: boolean;
   /** `--disable-kube-proxy`: Services get no rules on this node (another proxy, or none). */
   disableKubeProxy?: boolean;
   log: Logger;
@@ -49,6 +55,7 @@ function externalRuntime(endpoint: string): RunningContainerd {
 
 export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void> }> {
   if (process.getuid?.() !== 0) throw new Error('--runtime containerd runs containers and needs root; run as root, or use --runtime sim');
+  if (o.networkBackend && !networkBackends.includes(o.networkBackend)) throw new Error(`unknown --flannel-backend ${o.networkBackend}: use ${networkBackends.join(', ')}`);
   const containerd = o.runtimeEndpoint ? externalRuntime(o.runtimeEndpoint) : await startContainerd(o.agentDir, o.log.child('containerd'));
   const kubelet = new Kubelet({
     client: o.client,
@@ -69,10 +76,13 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   const services = new SharedInformer(o.client, refs.services);
   const endpointSlices = new SharedInformer(o.client, refs.endpointslices);
   const proxy = o.disableKubeProxy ? undefined : new KubeProxy({ nodeName: o.nodeName, bridge: o.bridge ?? CNI_BRIDGE, services, endpointSlices, log: o.log.child('kube-proxy') });
+  const network = new PodNetwork({ client: o.client, nodeName: o.nodeName, nodeIP: o.internalIP, nodes: new SharedInformer(o.client, refs.nodes), backend: o.networkBackend ?? 'auto', bridge: o.bridge ?? CNI_BRIDGE, log: o.log.child('pod-network') });
+  const policies = o.disableNetworkPolicy ? undefined : new NetworkPolicyEnforcer({ nodeName: o.nodeName, policies: new SharedInformer(o.client, refs.networkpolicies), pods: new SharedInformer(o.client, refs.pods), namespaces: new SharedInformer(o.client, refs.namespaces), log: o.log.child('network-policy') });
   const dns = new NodeDns({ client: o.client, nodeName: o.nodeName, services, endpointSlices, log: o.log.child('dns') });
   try {
     // Rules first: pods that start (or still run from before) find their Services routed.
     await proxy?.start();
+    await policies?.start();
     await kubelet.start();
   } catch (e) {
     await proxy?.stop();
@@ -82,9 +92,12 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   }
   // DNS listens on the bridge's address, which exists once the node has its pod range.
   const dnsStarted = kubelet.podNetwork.then(({ gateway }) => dns.start(gateway)).catch((e: unknown) => o.log.error('cluster DNS could not start; pods will not resolve Service names', { err: (e as Error).message }));
+  void kubelet.podNetwork.then(({ podCIDR }) => network.start(podCIDR)).catch((e: unknown) => o.log.error('the pod network could not start; pods will not reach other nodes or leave the node', { err: (e as Error).message }));
   return {
     async stop() {
       await Promise.race([dnsStarted, new Promise((r) => setTimeout(r, 100))]);
+      network.stop();
+      policies?.stop();
       await dns.stop();
       await proxy?.stop();
       await kubelet.stop();

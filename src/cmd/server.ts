@@ -1,3 +1,4 @@
+import type { NetworkBackend } from '../network/pod-network.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -40,6 +41,8 @@ export interface ServerFlags {
   podManifestPath?: string;
   containerRuntimeEndpoint?: string;
   disableKubeProxy?: boolean;
+  disableNetworkPolicy?: boolean;
+  flannelBackend: string;
   simNodes?: string;
   simCpu: string;
   simMemory: string;
@@ -98,6 +101,8 @@ export function addServerCommand(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
+    .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
+    .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
     .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
@@ -212,6 +217,8 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       podManifestPath: flags.podManifestPath,
       runtimeEndpoint: flags.containerRuntimeEndpoint,
       disableKubeProxy: flags.disableKubeProxy,
+      disableNetworkPolicy: flags.disableNetworkPolicy,
+      networkBackend: flags.flannelBackend as NetworkBackend,
       token,
       clientCA,
       log,

@@ -1,6 +1,6 @@
 /**
  * The pod network of one node, as CNI configuration: a Linux bridge with the node's pod range
- * (host-local IPAM), masquerading traffic that leaves the node, hairpin mode so a pod reaches
+ * (host-local IPAM), hairpin mode so a pod reaches
  * itself through a Service, and portmap for hostPort.
  */
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -19,7 +19,8 @@ export function cniConflist(podCIDR: string, ipamDataDir: string, bridge = CNI_B
         type: 'bridge',
         bridge,
         isGateway: true,
-        ipMasq: true,
+        // Masquerading is the pod network's (src/network): only traffic that leaves the cluster's pods.
+        ipMasq: false,
         hairpinMode: true,
         ipam: { type: 'host-local', ranges: [[{ subnet: podCIDR }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: ipamDataDir },
       },

@@ -57,13 +57,22 @@ export const jumpRules: JumpRule[] = [
   { table: 'filter', chain: 'OUTPUT', args: ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'kubernetes service portals', '-j', 'KUBE-SERVICES'] },
 ];
 
-/** Prefixes of the per-Service chains: any such chain not in the rule set is stale. */
-export const serviceChainPrefixes = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-SEP-'];
+/**
+ * Which chains a writer owns: its fixed chains, the prefixes of the chains it makes per object
+ * (any such chain not in its rule set is stale), and its jumps from the built-in chains.
+ */
+export interface ChainLayout {
+  base: { nat: readonly string[]; filter: readonly string[] };
+  prefixes: readonly string[];
+  jumps: readonly JumpRule[];
+}
+
+export const proxyLayout: ChainLayout = { base: baseChains, prefixes: ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-SEP-'], jumps: jumpRules };
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** `prefix` + 16 base32 characters of a SHA-256: unique, stable, within iptables' 28 characters. */
-function chainName(prefix: string, key: string): string {
+export function chainName(prefix: string, key: string): string {
   const digest = createHash('sha256').update(key).digest();
   let bits = 0;
   let value = 0;

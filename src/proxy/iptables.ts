@@ -1,5 +1,5 @@
 /**
- * Writes a `RuleSet` into the kernel with one `iptables-restore --noflush` per sync, atomically per
+ * Writes a `RuleSet` (the chains of one `ChainLayout`) into the kernel with one `iptables-restore --noflush` per sync, atomically per
  * table. After the first (full) sync only the chains whose rules changed are written and the
  * chains that went are deleted — kube-proxy's "minimize iptables-restore" — so one endpoint
  * change costs a few chains, not the whole table. A failed restore makes the next sync full.
@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { baseChains, jumpRules, serviceChainPrefixes, type Chains, type RuleSet } from './iptables-rules.js';
+import { proxyLayout, type Chains, type ChainLayout, type RuleSet } from './iptables-rules.js';
 
 const run = promisify(execFile);
 
@@ -44,12 +44,12 @@ export function systemIptables(prefix: string[] = []): IptablesRunner {
 
 const tables = ['nat', 'filter'] as const;
 
-/** Our chains among those `iptables-save` lists (`:NAME POLICY [counters]`). */
-function ownChains(saved: string): Set<string> {
+/** The layout's chains among those `iptables-save` lists (`:NAME POLICY [counters]`). */
+function ownChains(saved: string, table: 'nat' | 'filter', layout: ChainLayout): Set<string> {
   const own = new Set<string>();
   for (const line of saved.split('\n')) {
     const name = /^:(\S+)/.exec(line)?.[1];
-    if (name && ((baseChains.nat as readonly string[]).includes(name) || (baseChains.filter as readonly string[]).includes(name) || serviceChainPrefixes.some((p) => name.startsWith(p)))) own.add(name);
+    if (name && (layout.base[table].includes(name) || layout.prefixes.some((p) => name.startsWith(p)))) own.add(name);
   }
   return own;
 }
@@ -65,7 +65,10 @@ export class IptablesSyncer {
   private readonly written: Record<'nat' | 'filter', Map<string, string>> = { nat: new Map(), filter: new Map() };
   private needFull = true;
 
-  constructor(private readonly runner: IptablesRunner = systemIptables()) {}
+  constructor(
+    private readonly runner: IptablesRunner = systemIptables(),
+    private readonly layout: ChainLayout = proxyLayout,
+  ) {}
 
   /** Makes the next sync write everything and look for stale chains (e.g. rules edited by hand). */
   requestFullSync(): void {
@@ -83,7 +86,7 @@ export class IptablesSyncer {
       const previous = this.written[table];
       // A full sync deletes whatever of ours is there and unwanted: chains of a k8ts that was
       // killed, or of Services deleted while it was down.
-      const present = full ? ownChains(await this.runner.save(table)) : new Set(previous.keys());
+      const present = full ? ownChains(await this.runner.save(table), table, this.layout) : new Set(previous.keys());
       const declare: string[] = [];
       const lines: string[] = [];
       for (const [chain, chainRules] of desired) {
@@ -111,21 +114,21 @@ export class IptablesSyncer {
 
   /** The built-in chains' jumps into ours, each added once, first in its chain. */
   private async ensureJumps(): Promise<void> {
-    for (const j of jumpRules) {
+    for (const j of this.layout.jumps) {
       if (!(await this.runner.iptables(['-t', j.table, '-C', j.chain, ...j.args]))) {
         if (!(await this.runner.iptables(['-t', j.table, '-I', j.chain, '1', ...j.args]))) throw new Error(`could not add the rule "-t ${j.table} -I ${j.chain} ${j.args.join(' ')}"`);
       }
     }
   }
 
-  /** Removes every rule and chain of ours, as if kube-proxy had never run here. */
+  /** Removes every rule and chain of the layout, as if it had never been written. */
   async cleanup(): Promise<void> {
-    for (const j of jumpRules) {
+    for (const j of this.layout.jumps) {
       while (await this.runner.iptables(['-t', j.table, '-D', j.chain, ...j.args]));
     }
     let input = '';
     for (const table of tables) {
-      const own = [...ownChains(await this.runner.save(table))];
+      const own = [...ownChains(await this.runner.save(table), table, this.layout)];
       if (own.length) input += `*${table}\n${own.map((c) => `:${c} - [0:0]`).join('\n')}\n${own.map((c) => `-X ${c}`).join('\n')}\nCOMMIT\n`;
     }
     if (input) await this.runner.restore(input);

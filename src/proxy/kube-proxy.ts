@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { ApiObject } from '../client/interface.js';
 import type { SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
+import { CoalescedRun } from '../machinery/coalesced-run.js';
 import { applyProxySysctls, IptablesSyncer, type IptablesRunner } from './iptables.js';
 import { proxyRules } from './iptables-rules.js';
 import { servicePorts, type ServicePort } from './service-ports.js';
@@ -40,8 +41,7 @@ const serviceNameIndex = (o: ApiObject): string[] => {
 
 export class KubeProxy {
   private readonly syncer: IptablesSyncer;
-  private syncing: Promise<void> | undefined;
-  private dirty = false;
+  private readonly runs = new CoalescedRun(() => this.runOnce());
   private stopped = false;
   private fullTimer: NodeJS.Timeout | undefined;
   /** UDP ClusterIP ports and their endpoints at the last sync, to find the ones that changed. */
@@ -62,7 +62,7 @@ export class KubeProxy {
     if (failed.length) this.o.log.warn('could not set kernel settings kube-proxy needs', { paths: failed });
     await Promise.all([this.o.services.start(), this.o.endpointSlices.start()]);
     this.schedule();
-    await this.syncing;
+    await this.runs.idle();
     this.fullTimer = setInterval(() => {
       this.syncer.requestFullSync();
       this.schedule();
@@ -73,7 +73,7 @@ export class KubeProxy {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.fullTimer);
-    await this.syncing;
+    await this.runs.idle();
     await this.syncer.cleanup().catch((e: unknown) => this.o.log.warn('could not remove the Service rules', { err: String(e) }));
   }
 
@@ -83,18 +83,14 @@ export class KubeProxy {
 
   private schedule(): void {
     if (this.stopped || !this.o.services.hasSynced() || !this.o.endpointSlices.hasSynced()) return;
-    if (this.syncing) {
-      this.dirty = true;
-      return;
-    }
-    this.syncing = (async () => {
-      do {
-        this.dirty = false;
-        await this.syncOnce();
-      } while (this.dirty && !this.stopped);
-      this.syncing = undefined;
-    })();
+    this.runs.request();
   }
+
+  private async runOnce(): Promise<void> {
+    if (this.stopped) return;
+    await this.syncOnce();
+  }
+
 
   /**
    * UDP has no connection to close: conntrack keeps sending a client's datagrams where they went

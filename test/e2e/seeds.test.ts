@@ -39,7 +39,6 @@ before(async () => {
 after(async () => {
   if (!c) return;
   await c.k(['delete', 'namespace', 'k8sdemo', '--wait=true', '--timeout=90s']).catch(() => undefined);
-  await c.k(['delete', 'all', '--all', '--grace-period=1', '--wait=true']).catch(() => undefined);
   await c.destroy();
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { deleteWorkloads, startCluster, type TestCluster } from '../support/cluster.js';
 import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
 import { eventually as poll } from '../support/eventually.js';
 import { createNetworkLab, type NetworkLab } from '../support/network-lab.js';
@@ -189,12 +189,27 @@ spec:
   assert.equal(r.out, 'kafka-1');
 });
 
+test('a NetworkPolicy that denies ingress makes connections fail; allowing a label lets that pod in; removed, all work again', { skip }, async () => {
+  const ip = await clusterIP('backend');
+  const policy = (name: string, ingress?: unknown[]): string =>
+    JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name }, spec: { podSelector: { matchLabels: { app: 'backend' } }, policyTypes: ['Ingress'], ...(ingress ? { ingress } : {}) } });
+  const probe = async (pod: string): Promise<boolean> => (await c!.kubectl(['exec', pod, '--', 'timeout', '3', 'wget', '-qO-', `http://${ip}:8080/`])).code === 0;
+  assert.ok(await probe('client'));
+  await c!.k(['apply', '-f', '-'], { input: policy('deny-all') });
+  await eventually('client shut out', async () => !(await probe('client')));
+  await c!.k(['apply', '-f', '-'], { input: policy('allow-client', [{ from: [{ podSelector: { matchLabels: { run: 'client' } } }], ports: [{ port: 8080 }] }]) });
+  await eventually('client let in', () => probe('client'));
+  assert.equal(await probe('solo'), false, 'solo is still shut out');
+  await c!.k(['delete', 'networkpolicy', '--all']);
+  await eventually('solo let in', () => probe('solo'));
+});
+
 test('a deleted Service leaves no rules behind, and a stopped k8ts leaves none at all', { skip }, async () => {
   const save = (): string => lab!.run(lab!.machines[0]!, 'iptables-save', []);
   assert.match(save(), /default\/backend-np/);
   await c!.k(['delete', 'svc', 'backend-np']);
   await eventually('the rules of backend-np gone', async () => !save().includes('default/backend-np'), 10_000);
-  await c!.k(['delete', 'all', '--all', '--grace-period=1', '--wait=true', '--timeout=90s']);
+  await deleteWorkloads(c!);
   await c!.stop();
   assert.doesNotMatch(save(), /KUBE-(SERVICES|SVC|SEP|NODEPORTS|POSTROUTING)/);
 });

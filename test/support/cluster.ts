@@ -35,7 +35,8 @@ export interface ClusterOptions {
    * Run the server on this machine of a network lab (its own network namespace), reached at the
    * machine's address. With `containerd`, its node has the namespace's network to itself: the
    * default bridge, pod range and kubelet port, and kube-proxy programs the namespace's iptables.
-   * Without a machine, a containerd node runs no kube-proxy: the host's iptables are left alone.
+   * Without a machine, a containerd node runs no kube-proxy and no network policies: the host's
+   * iptables are left alone (but for the pod masquerade chain of its bridge, removed at the end).
    */
   machine?: LabMachine;
 }
@@ -124,7 +125,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const nodeArgs = opts.containerd
     ? machine
       ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName]
-      : ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange, '--disable-kube-proxy']
+      : ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange, '--disable-kube-proxy', '--disable-network-policy']
     : opts.simNodes
       ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)]
       : ['--disable-agent'];
@@ -169,11 +170,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       if (opts.containerd) {
         // Containers outlive the server (as they outlive a kubelet restart): delete every
         // workload and pod while the kubelet still runs, so nothing keeps running or mounted.
-        await cluster.kubectl(['delete', 'all', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=90s']).catch(() => undefined);
+        await deleteWorkloads(cluster);
       }
       await waitExit('SIGTERM');
       if (opts.containerd) {
-        if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+        if (bridge) {
+          spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+          removeNatChain(`K8TS-MASQ-${bridge}`);
+        }
         // Whatever is still mounted under the data dir (a pod that would not go) is detached.
         const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
         for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
@@ -185,6 +189,27 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     pid: () => child?.pid ?? 0,
   };
   return cluster;
+}
+
+/**
+ * Deletes every workload, then every pod, and waits until the pods are gone. Workloads go first:
+ * `kubectl delete all` deletes pods before Deployments, whose ReplicaSets make new pods that
+ * would still be terminating when the kubelet stops — and their containers would run on.
+ */
+export async function deleteWorkloads(cluster: Pick<TestCluster, 'kubectl'>): Promise<void> {
+  await cluster.kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']).catch(() => undefined);
+  await cluster.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=90s']).catch(() => undefined);
+}
+
+/** Removes a nat chain a test node left in the host's iptables, and the rules that jump to it. */
+function removeNatChain(chain: string): void {
+  const saved = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of saved.split('\n')) {
+    const m = /^-A (\S+) (.*-j (\S+))$/.exec(line);
+    if (m && m[3] === chain && m[1] !== chain) spawnSync('sh', ['-c', `iptables -t nat -D ${m[1]} ${m[2]}`], { stdio: 'ignore' });
+  }
+  spawnSync('iptables', ['-t', 'nat', '-F', chain], { stdio: 'ignore' });
+  spawnSync('iptables', ['-t', 'nat', '-X', chain], { stdio: 'ignore' });
 }
 
 /** Writes an executable editor script for `kubectl edit` that runs `sed` expressions on the file. */
