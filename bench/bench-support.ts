@@ -2,10 +2,16 @@
  * What the benchmarks share: a bounded pool of concurrent work, percentiles, a process's memory
  * and CPU time from /proc, and CPU profiles of a spawned server.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
+import { parse as parseYaml } from 'yaml';
 import type { RawClient } from '../test/support/api-client.js';
+import { HttpClient } from '../src/client/http-client.js';
+import { deleteWorkloads, run, startCluster, type TestCluster } from '../test/support/cluster.js';
+import { busyboxImageArchive } from '../test/support/containerd.js';
+import { createNetworkLab, type LabMachine } from '../test/support/network-lab.js';
 
 /** The p-th percentile of an ascending list. */
 export function percentile(sorted: number[], p: number): number {
@@ -97,4 +103,56 @@ export function openWatch<Obj = unknown>(api: RawClient, port: number, path: str
     req.on('error', (e) => reject(e));
     req.end();
   });
+}
+
+/** The cluster's own client (the one its components use), with a kubeconfig's admin credentials. */
+export function clientFromKubeconfig(path: string): HttpClient {
+  const kc = parseYaml(readFileSync(path, 'utf8')) as { clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>; users: Array<{ user: { 'client-certificate-data': string; 'client-key-data': string } }> };
+  const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
+  return new HttpClient({ server: kc.clusters[0]!.cluster.server, ca: b64(kc.clusters[0]!.cluster['certificate-authority-data']), cert: b64(kc.users[0]!.user['client-certificate-data']), key: b64(kc.users[0]!.user['client-key-data']) });
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * A k8ts server with a real node (containerd, kube-proxy, DNS, ingress) on a network-lab machine,
+ * with a busybox image holding `applets`; `load` runs bench/load.js on that machine.
+ */
+export async function startLabCluster(name: string, applets: string[]): Promise<{ cluster: TestCluster; machine: LabMachine; load(args: string[]): Promise<LoadResult>; destroy(): Promise<void> }> {
+  const lab = createNetworkLab(1);
+  const machine = lab.machines[0]!;
+  const dataDir = mkdtempSync(join(tmpdir(), `k8ts-bench-${name}-`));
+  mkdirSync(join(dataDir, 'agent', 'images'), { recursive: true });
+  await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), applets);
+  const cluster = await startCluster({ dataDir, containerd: { nodeName: `${name}-node` }, machine });
+  await cluster.k(['wait', '--for=condition=Ready', `node/${name}-node`, '--timeout=60s']);
+  const loadScript = join(import.meta.dirname, 'load.js');
+  return {
+    cluster,
+    machine,
+    async load(args) {
+      const r = await run(machine.exec[0]!, [...machine.exec.slice(1), process.execPath, loadScript, ...args], { timeoutMs: 120_000 });
+      if (r.code !== 0) throw new Error(`load ${args.join(' ')} failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as LoadResult;
+    },
+    async destroy() {
+      await deleteWorkloads(cluster);
+      await cluster.destroy();
+      lab.destroy();
+    },
+  };
+}
+
+/** `--name N` from the command line, or `dflt`. */
+export function numberArg(name: string, dflt: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
 }

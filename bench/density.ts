@@ -15,16 +15,11 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { deleteWorkloads, startAgent, startCluster, type TestAgent } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
-import { cpuSeconds, rssMB } from './bench-support.js';
+import { cpuSeconds, rssMB, numberArg } from './bench-support.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const PODS = arg('pods', 110);
-const IDLE_S = arg('idle', 30);
-const AGENT = args.includes('--agent');
+const PODS = numberArg('pods', 110);
+const IDLE_S = numberArg('idle', 30);
+const AGENT = process.argv.includes('--agent');
 
 /** CPU (% of one core) and RSS (MB) of a process over `seconds`. */
 async function steady(pid: number, seconds: number): Promise<{ cpuPercent: number; rss: number }> {
@@ -46,7 +41,7 @@ async function main(): Promise<void> {
   const cluster = AGENT ? await startCluster({ dataDir, extraArgs: ['--cluster-cidr', '10.199.0.0/16'] }) : await startCluster({ dataDir, containerd: { nodeName: 'density-node' } });
   let agent: TestAgent | undefined;
   try {
-    if (AGENT) agent = await startAgent(cluster, ['--runtime', 'containerd', '--data-dir', nodeDir, '--node-name', 'density-node', '--kubelet-port', '0', '--cni-bridge', bridge, '--disable-kube-proxy', '--disable-network-policy']);
+    if (AGENT) agent = await startAgent(cluster, ['--runtime', 'containerd', '--data-dir', nodeDir, '--node-name', 'density-node', '--kubelet-port', '0', '--cni-bridge', bridge, '--disable-kube-proxy', '--disable-network-policy', '--disable-ingress']);
     await cluster.k(['wait', '--for=condition=Ready', 'node/density-node', '--timeout=60s']);
     const pid = agent ? agent.pid() : cluster.pid();
     const what = agent ? 'k8ts agent' : 'k8ts server';

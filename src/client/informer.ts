@@ -22,6 +22,11 @@ export const indexes = {
     const owned = ((o.metadata?.['ownerReferences'] as Array<{ controller?: boolean }> | undefined) ?? []).some((r) => r.controller);
     return owned ? [] : [o.metadata?.namespace ?? ''];
   },
+  /** EndpointSlices by the Service they belong to (`namespace/service`). */
+  serviceName: (o: ApiObject): string[] => {
+    const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
+    return svc ? [`${o.metadata?.namespace ?? ''}/${svc}`] : [];
+  },
   /** Pods by spec.nodeName. */
   nodeName: (o: ApiObject): string[] => [String((o['spec'] as { nodeName?: string } | undefined)?.nodeName ?? '')],
 } satisfies Record<string, IndexFunc>;

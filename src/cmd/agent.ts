@@ -24,6 +24,7 @@ export interface AgentFlags {
   containerRuntimeEndpoint?: string;
   disableKubeProxy?: boolean;
   disableNetworkPolicy?: boolean;
+  disableIngress?: boolean;
   flannelBackend: string;
   nodeName: string;
   nodeIp?: string;
@@ -104,6 +105,7 @@ export function addAgentCommand(program: Command): void {
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
+    .option('--disable-ingress', 'run no ingress controller on ports 80 and 443 of this node (with --runtime containerd)')
     .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
     .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
@@ -159,6 +161,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       runtimeEndpoint: flags.containerRuntimeEndpoint,
       disableKubeProxy: flags.disableKubeProxy,
       disableNetworkPolicy: flags.disableNetworkPolicy,
+      disableIngress: flags.disableIngress,
       networkBackend: flags.flannelBackend as NetworkBackend,
       token: token.secret,
       clientCA: await fetchClientCA(flags.server, ca, token.secret),

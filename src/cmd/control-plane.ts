@@ -29,9 +29,10 @@ import { ResourceQuotaAdmission, registryLookup } from '../apiserver/admission/r
 import { serveOpenAPI } from '../apiserver/openapi-service.js';
 import { KubeletLogProxy, KubeletStreamProxy, type KubeletCredentials } from '../apiserver/kubelet-proxy.js';
 import type { KubeObject } from '../apiserver/registry/strategy.js';
-import { isNotFound, type Client } from '../client/interface.js';
+import { isNotFound, type ApiObject, type Client, type ResourceRef } from '../client/interface.js';
 import { refs } from '../client/informer.js';
-import { DNS_SERVICE, kubeDnsService } from '../dns/node-dns.js';
+import { kubeDnsService } from '../dns/node-dns.js';
+import { defaultIngressClass } from '../ingress/ingress-routes.js';
 
 export interface ControlPlaneOptions {
   backend: Backend;
@@ -69,18 +70,16 @@ export interface ControlPlane {
 }
 
 /**
- * The cluster DNS Service, as every cluster has it; its endpoints are the nodes' DNS servers.
- * An existing one is left as it is (a user may have changed it).
+ * An object every cluster has (the cluster DNS Service, the default IngressClass), created when
+ * missing; an existing one is left as it is (a user may have changed it).
  */
-async function ensureKubeDnsService(client: Client, clusterDNS: string, log: Logger): Promise<void> {
+async function ensureObject(client: Client, ref: ResourceRef, obj: ApiObject, log: Logger, consequence: string): Promise<void> {
+  const ns = obj.metadata?.namespace ?? '';
   try {
-    await client.get(refs.services, DNS_SERVICE.namespace, DNS_SERVICE.name);
+    await client.get(ref, ns, obj.metadata?.name ?? '');
   } catch (e) {
     if (!isNotFound(e)) throw e;
-    await client.create(refs.services, DNS_SERVICE.namespace, kubeDnsService(clusterDNS)).catch((err: unknown) => {
-      // Another address in use, or outside the Service range: cluster DNS cannot work; say why.
-      log.error('could not create the kube-dns Service; cluster DNS will not work', { clusterDNS, err: (err as Error).message });
-    });
+    await client.create(ref, ns, obj).catch((err: unknown) => log.error(`could not create ${ref.resource} ${obj.metadata?.name}; ${consequence}`, { err: (err as Error).message }));
   }
 }
 
@@ -160,7 +159,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   server.setStreamTarget(new KubeletStreamProxy(nodeLookup, kubeletCredentials));
   const address = await server.listen();
   await server.bootstrap(opts.kubernetesServiceIP);
-  if (opts.clusterDNS) await ensureKubeDnsService(server.client, opts.clusterDNS, log);
+  if (opts.clusterDNS) await ensureObject(server.client, refs.services, kubeDnsService(opts.clusterDNS), log, 'cluster DNS will not work');
+  await ensureObject(server.client, refs.ingressclasses, defaultIngressClass(), log, 'Ingresses without a class will not be served');
   const crds = new CustomResourceServing({
     registry: server.registry,
     backend: opts.backend,

@@ -19,6 +19,7 @@ import { EndpointsController } from '../controllers/endpoints.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
 import { HorizontalPodAutoscalerController } from '../controllers/horizontal-pod-autoscaler.js';
 import { ServiceLBController } from '../controllers/service-lb.js';
+import { IngressStatusController } from '../controllers/ingress-status.js';
 
 /** Every controller `k8ts server` runs, by the name `--disable-controllers` would use. */
 export function builtinControllers(): ControllerRegistry {
@@ -43,5 +44,6 @@ export function builtinControllers(): ControllerRegistry {
     .register('endpoints', EndpointsController)
     .register('endpointslice', EndpointSliceController)
     .register('horizontal-pod-autoscaler', HorizontalPodAutoscalerController)
-    .register('service-lb', ServiceLBController);
+    .register('service-lb', ServiceLBController)
+    .register('ingress-status', IngressStatusController);
 }

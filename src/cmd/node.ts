@@ -12,6 +12,7 @@ import { CNI_BRIDGE } from '../kubelet/cni-config.js';
 import { refs, SharedInformer } from '../client/informer.js';
 import { KubeProxy } from '../proxy/kube-proxy.js';
 import { NodeDns } from '../dns/node-dns.js';
+import { IngressController } from '../ingress/ingress-controller.js';
 import { NetworkPolicyEnforcer } from '../network/network-policy.js';
 import { networkBackends, PodNetwork, type NetworkBackend } from '../network/pod-network.js';
 
@@ -37,6 +38,8 @@ export interface NodeOptions {
   runtimeEndpoint?: string;
   /** `--flannel-backend`: how pods reach other nodes' pods (default auto: host-gw on a shared link, else VXLAN). */
   networkBackend?: NetworkBackend;
+  /** `--disable-ingress`: no ingress controller on this node's ports 80 and 443. */
+  disableIngress?: boolean;
   /** `--disable-network-policy`: NetworkPolicies are not enforced on this node. */
   disableNetworkPolicy?: boolean;
   /** `--disable-kube-proxy`: Services get no rules on this node (another proxy, or none). */
@@ -78,6 +81,18 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   const proxy = o.disableKubeProxy ? undefined : new KubeProxy({ nodeName: o.nodeName, bridge: o.bridge ?? CNI_BRIDGE, services, endpointSlices, log: o.log.child('kube-proxy') });
   const network = new PodNetwork({ client: o.client, nodeName: o.nodeName, nodeIP: o.internalIP, nodes: new SharedInformer(o.client, refs.nodes), backend: o.networkBackend ?? 'auto', bridge: o.bridge ?? CNI_BRIDGE, log: o.log.child('pod-network') });
   const policies = o.disableNetworkPolicy ? undefined : new NetworkPolicyEnforcer({ nodeName: o.nodeName, policies: new SharedInformer(o.client, refs.networkpolicies), pods: new SharedInformer(o.client, refs.pods), namespaces: new SharedInformer(o.client, refs.namespaces), log: o.log.child('network-policy') });
+  const ingress = o.disableIngress
+    ? undefined
+    : new IngressController({
+        ingresses: new SharedInformer(o.client, refs.ingresses),
+        ingressClasses: new SharedInformer(o.client, refs.ingressclasses),
+        services,
+        endpointSlices,
+        secrets: new SharedInformer(o.client, refs.secrets),
+        httpPort: 80,
+        httpsPort: 443,
+        log: o.log.child('ingress'),
+      });
   const dns = new NodeDns({ client: o.client, nodeName: o.nodeName, services, endpointSlices, log: o.log.child('dns') });
   try {
     // Rules first: pods that start (or still run from before) find their Services routed.
@@ -92,12 +107,16 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   }
   // DNS listens on the bridge's address, which exists once the node has its pod range.
   const dnsStarted = kubelet.podNetwork.then(({ gateway }) => dns.start(gateway)).catch((e: unknown) => o.log.error('cluster DNS could not start; pods will not resolve Service names', { err: (e as Error).message }));
+  // Ports 80/443 may be taken on this machine: the node runs on without an ingress controller.
+  const ingressStarted = ingress?.start().catch((e: unknown) => o.log.error('the ingress controller could not start; Ingresses will not be served on this node (--disable-ingress to leave ports 80 and 443 alone)', { err: (e as Error).message }));
   void kubelet.podNetwork.then(({ podCIDR }) => network.start(podCIDR)).catch((e: unknown) => o.log.error('the pod network could not start; pods will not reach other nodes or leave the node', { err: (e as Error).message }));
   return {
     async stop() {
       await Promise.race([dnsStarted, new Promise((r) => setTimeout(r, 100))]);
       network.stop();
       policies?.stop();
+      await ingressStarted;
+      await ingress?.stop();
       await dns.stop();
       await proxy?.stop();
       await kubelet.stop();

@@ -42,6 +42,7 @@ export interface ServerFlags {
   containerRuntimeEndpoint?: string;
   disableKubeProxy?: boolean;
   disableNetworkPolicy?: boolean;
+  disableIngress?: boolean;
   flannelBackend: string;
   simNodes?: string;
   simCpu: string;
@@ -102,6 +103,7 @@ export function addServerCommand(program: Command): void {
     .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
     .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
     .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
+    .option('--disable-ingress', 'run no ingress controller on ports 80 and 443 of this node (with --runtime containerd)')
     .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
     .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
@@ -218,6 +220,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       runtimeEndpoint: flags.containerRuntimeEndpoint,
       disableKubeProxy: flags.disableKubeProxy,
       disableNetworkPolicy: flags.disableNetworkPolicy,
+      disableIngress: flags.disableIngress,
       networkBackend: flags.flannelBackend as NetworkBackend,
       token,
       clientCA,

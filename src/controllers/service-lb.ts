@@ -1,4 +1,4 @@
-import { refs } from '../client/informer.js';
+import { refs, type SharedInformer } from '../client/informer.js';
 import type { ApiObject } from '../client/interface.js';
 import { Controller, type ControllerContext } from './controller.js';
 
@@ -11,6 +11,24 @@ interface LbService {
 interface NodeInfo {
   spec?: { unschedulable?: boolean };
   status?: { addresses?: Array<{ type: string; address: string }>; conditions?: Array<{ type: string; status: string }> };
+}
+
+/** ExternalIP when a node has one, else its InternalIP, of every Ready node: where load balancers answer. */
+export function readyNodeAddresses(nodes: SharedInformer): string[] {
+  const out = new Set<string>();
+  for (const n of nodes.list() as NodeInfo[]) {
+    if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') continue;
+    const addrs = n.status.addresses ?? [];
+    const ip = addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'InternalIP')?.address;
+    if (ip) out.add(ip);
+  }
+  return [...out].sort();
+}
+
+/** Whether a Node change can change `readyNodeAddresses`. */
+export function nodeAddressesChanged(a: ApiObject, b: ApiObject): boolean {
+  const view = (n: ApiObject): string => JSON.stringify([(n as NodeInfo).status?.addresses, (n as NodeInfo).status?.conditions?.find((c) => c.type === 'Ready')?.status]);
+  return view(a) !== view(b);
 }
 
 /**
@@ -31,28 +49,11 @@ export class ServiceLBController extends Controller {
     const services = this.ctx.informers.for(refs.services);
     // Any change may free or take a port another LoadBalancer Service waits for.
     services.addEventHandler({ onAdd: (s) => (this.enqueue(s), this.enqueueAll()), onUpdate: (_o, s) => (this.enqueue(s), this.enqueueAll()), onDelete: () => this.enqueueAll() });
-    this.ctx.informers.for(refs.nodes).addEventHandler({ onAdd: () => this.enqueueAll(), onUpdate: (a, b) => this.addressesChanged(a, b) && this.enqueueAll(), onDelete: () => this.enqueueAll() });
+    this.ctx.informers.for(refs.nodes).addEventHandler({ onAdd: () => this.enqueueAll(), onUpdate: (a, b) => nodeAddressesChanged(a, b) && this.enqueueAll(), onDelete: () => this.enqueueAll() });
   }
 
   private enqueueAll(): void {
     for (const s of this.ctx.informers.for(refs.services).list()) if ((s as LbService).spec?.type === 'LoadBalancer') this.enqueue(s);
-  }
-
-  private addressesChanged(a: ApiObject, b: ApiObject): boolean {
-    const view = (n: ApiObject): string => JSON.stringify([(n as NodeInfo).status?.addresses, (n as NodeInfo).status?.conditions?.find((c) => c.type === 'Ready')?.status]);
-    return view(a) !== view(b);
-  }
-
-  /** ExternalIP when a node has one, else its InternalIP, of every Ready node. */
-  private nodeAddresses(): string[] {
-    const out = new Set<string>();
-    for (const n of this.ctx.informers.for(refs.nodes).list() as NodeInfo[]) {
-      if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') continue;
-      const addrs = n.status.addresses ?? [];
-      const ip = addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'InternalIP')?.address;
-      if (ip) out.add(ip);
-    }
-    return [...out].sort();
   }
 
   /** The older LoadBalancer Service that holds one of `svc`'s ports, if any. */
@@ -78,7 +79,7 @@ export class ServiceLBController extends Controller {
         this.ctx.recorder('service-lb-controller').event(svc as ApiObject, 'Warning', 'PortInUse', `a port of this Service is served by LoadBalancer Service ${holder.metadata?.namespace}/${holder.metadata?.name}; it stays pending until that port is free`);
         return;
       }
-      ingress = this.nodeAddresses().map((ip) => ({ ip, ipMode: 'VIP' }));
+      ingress = readyNodeAddresses(this.ctx.informers.for(refs.nodes)).map((ip) => ({ ip, ipMode: 'VIP' }));
     } else if (svc.spec?.loadBalancerClass) {
       return; // another load balancer's
     }

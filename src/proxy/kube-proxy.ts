@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ApiObject } from '../client/interface.js';
-import type { SharedInformer } from '../client/informer.js';
+import { indexes, type SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
 import { CoalescedRun } from '../machinery/coalesced-run.js';
 import { applyProxySysctls, IptablesSyncer, type IptablesRunner } from './iptables.js';
@@ -34,10 +34,6 @@ export interface KubeProxyOptions {
   fullSyncMs?: number;
 }
 
-const serviceNameIndex = (o: ApiObject): string[] => {
-  const svc = o.metadata?.labels?.['kubernetes.io/service-name'];
-  return svc ? [`${o.metadata?.namespace ?? ''}/${svc}`] : [];
-};
 
 export class KubeProxy {
   private readonly syncer: IptablesSyncer;
@@ -51,7 +47,7 @@ export class KubeProxy {
 
   constructor(private readonly o: KubeProxyOptions) {
     this.syncer = new IptablesSyncer(o.runner);
-    o.endpointSlices.addIndexer('serviceName', serviceNameIndex);
+    o.endpointSlices.addIndexer('serviceName', indexes.serviceName);
     const changed = { onAdd: () => this.schedule(), onUpdate: (a: ApiObject, b: ApiObject) => a !== b && this.schedule(), onDelete: () => this.schedule() };
     o.services.addEventHandler(changed);
     o.endpointSlices.addEventHandler(changed);

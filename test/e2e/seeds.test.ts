@@ -92,7 +92,8 @@ spec:
   const [pod] = await allReady('app=backend', 1, 'k8sdemo');
   await c!.k(['rollout', 'status', 'deployment/backend', '-n', 'k8sdemo', '--timeout=60s']);
   const ip = await eventually('the Service endpoint', async () => (await c!.k(['get', 'endpoints', 'backend', '-n', 'k8sdemo', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])) || false);
-  // The backend answers on its endpoint (Services route with kube-proxy, a later issue).
+  // The backend answers on its endpoint. (This cluster shares the host's network, so it runs no
+  // kube-proxy; Services that route are tested in services.test.ts, in a network namespace of its own.)
   assert.equal(await c!.k(['exec', '-n', 'k8sdemo', pod!, '--', 'wget', '-qO-', `http://${ip}:8080/`]), `${pod}\n`);
 });
 

@@ -5,13 +5,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteWorkloads, startCluster, type TestCluster } from '../support/cluster.js';
 import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
 import { eventually as poll } from '../support/eventually.js';
 import { createNetworkLab, type NetworkLab } from '../support/network-lab.js';
+import { createCertificateAuthority, issueServingCertificate } from '../../src/pki/certificate-authority.js';
 
 const skip = skipWithoutContainers();
 let lab: NetworkLab | undefined;
@@ -129,6 +132,57 @@ test('a pod reaches itself through its own Service (hairpin), and ClientIP affin
   for (let i = 0; i < 8; i++) answers.add((await fetchFrom('client', `http://${ip}:8080/`)).out);
   assert.equal(answers.size, 1, [...answers].join(', '));
   await c!.k(['patch', 'svc', 'backend', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+});
+
+test('an Ingress routes two hosts to two Services over HTTP and HTTPS, reports its address, and changes without dropping connections', { skip }, async () => {
+  const nodeIP = lab!.machines[0]!.ip;
+  const ca = await createCertificateAuthority('e2e ingress CA');
+  const cert = await issueServingCertificate(ca, { commonName: 'a.example.com', dnsNames: ['a.example.com'], ips: [] });
+  const dir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-ingress-'));
+  writeFileSync(join(dir, 'tls.crt'), cert.certPem);
+  writeFileSync(join(dir, 'tls.key'), cert.keyPem);
+  await c!.k(['create', 'secret', 'tls', 'a-tls', `--cert=${join(dir, 'tls.crt')}`, `--key=${join(dir, 'tls.key')}`]);
+  rmSync(dir, { recursive: true, force: true });
+  await c!.k(['create', 'ingress', 'two-hosts', '--rule=a.example.com/*=backend:8080,tls=a-tls', '--rule=b.example.com/*=solo:8080']);
+  assert.match(await c!.k(['get', 'ingressclass']), /^k8ts\s+k8ts\.io\/ingress-controller/m);
+  const address = await eventually('the Ingress address', async () => (await c!.k(['get', 'ingress', 'two-hosts', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}'])).trim() === nodeIP);
+  assert.ok(address);
+
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const get = (o: { host: string; path?: string; tls?: boolean }): Promise<{ status: number; body: string; reused: boolean }> =>
+    new Promise((resolve, reject) => {
+      const opts = { host: nodeIP, port: o.tls ? 443 : 80, path: o.path ?? '/', headers: { host: o.host }, servername: o.host, ca: ca.certPem, timeout: 5000 };
+      const req = o.tls ? httpsGet(opts) : httpGet({ ...opts, agent });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim(), reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+  const pods = await backendPods();
+  const a = await eventually('a.example.com answering', async () => {
+    const r = await get({ host: 'a.example.com' }).catch(() => undefined);
+    return r?.status === 200 && r;
+  });
+  assert.ok(pods.includes(a.body), a.body);
+  assert.deepEqual(await get({ host: 'b.example.com' }), { status: 200, body: 'solo', reused: true });
+  assert.equal((await get({ host: 'c.example.com' })).status, 404);
+  // HTTPS with the Secret's certificate, verified against its CA for the host name.
+  const tlsAnswer = await get({ host: 'a.example.com', tls: true });
+  assert.equal(tlsAnswer.status, 200);
+  assert.ok(pods.includes(tlsAnswer.body));
+
+  // A change: b.example.com now goes to the backend too; the kept-alive connection carries on.
+  await c!.k(['patch', 'ingress', 'two-hosts', '--type=json', '-p', '[{"op":"replace","path":"/spec/rules/1/http/paths/0/backend/service/name","value":"backend"}]']);
+  const after = await eventually('b.example.com rerouted', async () => {
+    const r = await get({ host: 'b.example.com' });
+    return r.body !== 'solo' && r;
+  });
+  assert.ok(pods.includes(after.body));
+  assert.equal(after.reused, true, 'the connection opened before the change was still used');
+  agent.destroy();
+  await c!.k(['delete', 'ingress', 'two-hosts']);
 });
 
 test('cluster DNS: pods reach Services by name, and StatefulSet pods by their own names', { skip }, async () => {

@@ -125,7 +125,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const nodeArgs = opts.containerd
     ? machine
       ? ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName]
-      : ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange, '--disable-kube-proxy', '--disable-network-policy']
+      : ['--runtime', 'containerd', '--node-name', opts.containerd.nodeName, '--cni-bridge', bridge, '--kubelet-port', '0', '--cluster-cidr', podRange, '--disable-kube-proxy', '--disable-network-policy', '--disable-ingress']
     : opts.simNodes
       ? ['--runtime', 'sim', '--sim-nodes', String(opts.simNodes)]
       : ['--disable-agent'];

@@ -1,0 +1,85 @@
+/**
+ * A load generator the network benchmarks run inside a lab machine's network namespace
+ * (`nsenter --net=… node dist/bench/load.js …`), where pod and Service addresses are routed.
+ * Keeps `--concurrency` requests in flight for `--seconds` and prints one JSON line:
+ * {requests, errors, seconds, perSecond, p50, p99} (latencies in ms).
+ *   http: `load.js http URL [--host H]`: a new connection per request, as busybox httpd closes them.
+ *   dns:  `load.js dns SERVER NAME`: UDP A queries.
+ */
+import { request } from 'node:http';
+import { createSocket } from 'node:dgram';
+import * as packet from 'dns-packet';
+import { percentile } from './bench-support.js';
+
+const [mode, target, extra] = process.argv.slice(2);
+const flag = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+};
+const SECONDS = Number(flag('seconds', '10'));
+const CONCURRENCY = Number(flag('concurrency', '8'));
+
+function httpOnce(url: URL, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port || 80, path: url.pathname, agent: false, headers: host ? { host } : {}, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function dnsClient(server: string, name: string): () => Promise<void> {
+  const socket = createSocket('udp4');
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  let id = 0;
+  socket.on('message', (msg) => {
+    const p = packet.decode(msg);
+    const w = pending.get(p.id ?? -1);
+    if (!w) return;
+    pending.delete(p.id!);
+    clearTimeout(w.timer);
+    if (p.answers?.length) w.resolve();
+    else w.reject(new Error('no answer'));
+  });
+  const [host, port] = server.split(':');
+  return () =>
+    new Promise((resolve, reject) => {
+      id = (id + 1) % 65536;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('timeout'));
+      }, 2000);
+      pending.set(id, { resolve, reject, timer });
+      socket.send(packet.encode({ id, type: 'query', flags: packet.RECURSION_DESIRED, questions: [{ type: 'A', name }] }), Number(port ?? 53), host);
+    });
+}
+
+async function main(): Promise<void> {
+  const once = mode === 'http' ? ((url, host) => () => httpOnce(url, host))(new URL(target!), flag('host', '') || undefined) : dnsClient(target!, extra!);
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        try {
+          await once();
+          latencies.push(performance.now() - s);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) })}\n`);
+  process.exit(0);
+}
+
+void main();
