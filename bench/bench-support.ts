@@ -4,6 +4,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { parse as parseYaml } from 'yaml';
@@ -123,9 +124,10 @@ export interface LoadResult {
 
 /**
  * A k8ts server with a real node (containerd, kube-proxy, DNS, ingress) on a network-lab machine,
- * with a busybox image holding `applets`; `load` runs bench/load.js on that machine.
+ * with a busybox image holding `applets`; `load` runs bench/load.js on that machine or, with
+ * `fromPod`, inside a pod's network namespace — the node's own Node.js, the pod's network.
  */
-export async function startLabCluster(name: string, applets: string[]): Promise<{ cluster: TestCluster; machine: LabMachine; load(args: string[]): Promise<LoadResult>; destroy(): Promise<void> }> {
+export async function startLabCluster(name: string, applets: string[]): Promise<{ cluster: TestCluster; machine: LabMachine; load(args: string[], fromPod?: string): Promise<LoadResult>; destroy(): Promise<void> }> {
   const lab = createNetworkLab(1);
   const machine = lab.machines[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), `k8ts-bench-${name}-`));
@@ -137,8 +139,19 @@ export async function startLabCluster(name: string, applets: string[]): Promise<
   return {
     cluster,
     machine,
-    async load(args) {
-      const r = await run(machine.exec[0]!, [...machine.exec.slice(1), process.execPath, loadScript, ...args], { timeoutMs: 120_000 });
+    /** Runs bench/load.js on the node, or in the network namespace of pod `fromPod` (as that pod's traffic). */
+    async load(args, fromPod) {
+      let exec = machine.exec;
+      if (fromPod) {
+        const ip = (await cluster.k(['get', 'pod', fromPod, '-o', 'jsonpath={.status.podIP}'])).trim();
+        // Among the pod namespaces whose veth peers are on this machine's bridge (a crashed run may
+        // have left others with the same addresses), the one with the pod's address.
+        const peers = [...(await run('ip', ['-n', machine.netns, '-o', 'link'])).stdout.matchAll(/link-netns (\S+)/g)].map((m) => m[1]!);
+        const netns = peers.find((n) => spawnSync('ip', ['-n', n, '-4', '-o', 'addr'], { encoding: 'utf8' }).stdout.includes(` ${ip}/`));
+        if (!netns) throw new Error(`no network namespace holds ${fromPod}'s address ${ip}`);
+        exec = ['nsenter', `--net=/run/netns/${netns}`];
+      }
+      const r = await run(exec[0]!, [...exec.slice(1), process.execPath, loadScript, ...args], { timeoutMs: 120_000 });
       if (r.code !== 0) throw new Error(`load ${args.join(' ')} failed: ${r.stderr}`);
       return JSON.parse(r.stdout) as LoadResult;
     },

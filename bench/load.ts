@@ -3,7 +3,8 @@
  * (`nsenter --net=… node dist/bench/load.js …`), where pod and Service addresses are routed.
  * Keeps `--concurrency` requests in flight for `--seconds` and prints one JSON line:
  * {requests, errors, seconds, perSecond, p50, p99} (latencies in ms).
- *   http: `load.js http URL [--host H]`: a new connection per request, as busybox httpd closes them.
+ *   http: `load.js http URL[,URL…] [--host H]`: a new connection per request, as busybox httpd
+ *         closes them; several URLs are taken in turn.
  *   dns:  `load.js dns SERVER NAME`: UDP A queries.
  */
 import { request } from 'node:http';
@@ -58,7 +59,10 @@ function dnsClient(server: string, name: string): () => Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const once = mode === 'http' ? ((url, host) => () => httpOnce(url, host))(new URL(target!), flag('host', '') || undefined) : dnsClient(target!, extra!);
+  const urls = mode === 'http' ? (target ?? '').split(',').map((u) => new URL(u)) : [];
+  let turn = 0;
+  const host = flag('host', '') || undefined;
+  const once = mode === 'http' ? () => httpOnce(urls[turn++ % urls.length]!, host) : dnsClient(target!, extra!);
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;

@@ -3,8 +3,8 @@
  * iptables DNAT) and through the Ingress (the node's reverse proxy), next to the same client
  * hitting the pod IPs directly (round robin over the same pods) in the same run — the ratios are
  * the cost of each path (targets: ClusterIP within 1.1× of direct, Ingress within 2×). The
- * client runs on the node (a network-lab machine), a new connection per request, as busybox
- * httpd closes them. Each path runs `--rounds` times, interleaved; medians are printed.
+ * client runs in a pod's network namespace (Node.js from the node, so the pod's traffic is what
+ * kube-proxy sees), a new connection per request, as busybox httpd closes them. Each path runs `--rounds` times, interleaved; medians are printed.
  * Prints figures; asserts nothing. Needs root and containerd.
  * Run: `npm run build && node dist/bench/service.js [--seconds S] [--concurrency N] [--rounds N]`.
  */
@@ -17,35 +17,34 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/service runs real containers: run it as root');
-  const lab = await startLabCluster('service', ['sh', 'mkdir', 'httpd', 'echo']);
+  const lab = await startLabCluster('service', ['sh', 'mkdir', 'httpd', 'echo', 'sleep']);
   const { cluster: c } = lab;
   try {
     await c.k(['create', 'deployment', 'web', '--image=busybox:1.36', '--replicas=2', '--port=8080', '--', 'sh', '-c', 'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www']);
     await c.k(['expose', 'deployment', 'web', '--port=8080']);
     await c.k(['create', 'ingress', 'web', '--rule=web.bench/*=web:8080']);
+    // One client pod per path: a connection's conntrack entry lingers 2 min after it closes, and a
+    // ClusterIP connection from a port that just reached the same pod directly would clash with it.
+    for (const client of ['client-direct', 'client-service', 'client-ingress']) await c.k(['run', client, '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '86400']);
     await c.k(['rollout', 'status', 'deployment/web', '--timeout=90s']);
+    await c.k(['wait', '--for=condition=Ready', 'pod/client-direct', 'pod/client-service', 'pod/client-ingress', '--timeout=90s']);
     const podIPs = (await c.k(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}'])).trim().split(' ');
     const clusterIP = (await c.k(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
-    const common = ['--seconds', String(SECONDS), '--concurrency', String(Math.max(1, Math.floor(CONCURRENCY / podIPs.length)))];
     process.stdout.write(`bench/service: ${podIPs.length} busybox httpd pods, ${CONCURRENCY} requests in flight, ${SECONDS} s × ${ROUNDS} rounds per path (2 shared cores)\n`);
     const paths: Record<string, () => Promise<LoadResult>> = {
-      // Direct: the same number of clients per pod as the Service spreads over them.
-      'pod IPs (direct)': async () => {
-        const parts = await Promise.all(podIPs.map((ip) => lab.load(['http', `http://${ip}:8080/index.html`, ...common])));
-        const seconds = Math.max(...parts.map((p) => p.seconds));
-        return { requests: parts.reduce((n, p) => n + p.requests, 0), errors: parts.reduce((n, p) => n + p.errors, 0), seconds, perSecond: parts.reduce((n, p) => n + p.perSecond, 0), p50: Math.max(...parts.map((p) => p.p50)), p99: Math.max(...parts.map((p) => p.p99)) };
-      },
-      ClusterIP: () => lab.load(['http', `http://${clusterIP}:8080/index.html`, '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)]),
-      Ingress: () => lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)]),
+      // Direct: the pods in turn, as the Service spreads over them.
+      'pod IPs (direct)': () => lab.load(['http', podIPs.map((ip) => `http://${ip}:8080/index.html`).join(','), '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-direct'),
+      ClusterIP: () => lab.load(['http', `http://${clusterIP}:8080/index.html`, '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-service'),
+      Ingress: () => lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-ingress'),
     };
-    await lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', '2']); // warm up
+    await lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', '2'], 'client-ingress'); // warm up
     const results: Record<string, LoadResult[]> = {};
     for (let r = 0; r < ROUNDS; r++) for (const [name, f] of Object.entries(paths)) (results[name] ??= []).push(await f());
     const direct = median(results['pod IPs (direct)']!.map((x) => x.perSecond));
     process.stdout.write('| path | requests/s (median) | p50 ms | p99 ms | errors | direct ÷ path |\n|---|---|---|---|---|---|\n');
     for (const [name, rs] of Object.entries(results)) {
       const rps = median(rs.map((x) => x.perSecond));
-      process.stdout.write(`| ${name} | ${Math.round(rps)} | ${median(rs.map((x) => x.p50)).toFixed(1)} | ${median(rs.map((x) => x.p99)).toFixed(1)} | ${rs.reduce((n, x) => n + x.errors, 0)} | ${(direct / rps).toFixed(2)}× |\n`);
+      process.stdout.write(`| ${name} | ${Math.round(rps)} | ${(median(rs.map((x) => x.p50)) ?? NaN).toFixed(1)} | ${(median(rs.map((x) => x.p99)) ?? NaN).toFixed(1)} | ${rs.reduce((n, x) => n + x.errors, 0)} | ${(direct / rps).toFixed(2)}× |\n`);
     }
   } finally {
     await lab.destroy();

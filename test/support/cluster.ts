@@ -87,6 +87,8 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
       clearTimeout(timer);
       resolveRun({ code: code ?? -1, stdout, stderr });
     });
+    // A command that exits before reading its input (most do) would fail the write with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
