@@ -89,7 +89,9 @@ export class PodNetwork {
 
   constructor(private readonly o: PodNetworkOptions) {
     this.iptables = o.iptables ?? systemIptables();
-    o.nodes.addEventHandler({ onAdd: () => this.schedule(), onUpdate: (a, b) => a !== b && this.schedule(), onDelete: () => this.schedule() });
+    // Heartbeats change Nodes every few seconds; only pod ranges, addresses and VTEPs matter here.
+    const changed = (a: ApiObject, b: ApiObject): boolean => JSON.stringify(view(a)) !== JSON.stringify(view(b));
+    o.nodes.addEventHandler({ onAdd: () => this.schedule(), onUpdate: (a, b) => changed(a, b) && this.schedule(), onDelete: () => this.schedule() });
   }
 
   async start(podCIDR: string): Promise<void> {
