@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { deleteWorkloads, startAgent, startCluster, type TestAgent } from '../test/support/cluster.js';
+import { deleteWorkloads, removeNatChain, startAgent, startCluster, unmountUnder, type TestAgent } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
 import { cpuSeconds, rssMB, numberArg } from './bench-support.js';
 
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
       await deleteWorkloads(cluster);
       await agent.stop();
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      removeNatChain(`K8TS-MASQ-${bridge}`);
+      unmountUnder(nodeDir);
       rmSync(nodeDir, { recursive: true, force: true });
     }
     await cluster.destroy();

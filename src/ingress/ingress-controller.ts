@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { indexes, type SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
-import { createCertificateAuthority, issueServingCertificate } from '../pki/certificate-authority.js';
+import { selfSignedCertificate } from '../pki/self-signed.js';
 import { IngressRoutes, INGRESS_CONTROLLER, INGRESS_CLASS, isOurs, type Backend } from './ingress-routes.js';
 
 export interface IngressControllerOptions {
@@ -50,8 +50,7 @@ export class IngressController {
   /** Listens on both ports; resolves to the ports (useful with 0). */
   async start(): Promise<{ http: number; https: number }> {
     await Promise.all([this.o.ingresses, this.o.ingressClasses, this.o.services, this.o.endpointSlices, this.o.secrets].map((i) => i.start()));
-    const ca = await createCertificateAuthority('k8ts ingress default certificate');
-    const cert = await issueServingCertificate(ca, { commonName: 'k8ts-ingress-default', dnsNames: ['k8ts-ingress-default'], ips: [] });
+    const cert = await selfSignedCertificate({ commonName: 'k8ts-ingress-default', dnsNames: ['k8ts-ingress-default'], ips: [] });
     this.defaultContext = createSecureContext({ cert: cert.certPem, key: cert.keyPem });
     const http = createHttpServer((req, res) => this.handle(req, res, 'http'));
     const https = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: (name, cb) => cb(null, this.contextFor(name)) }, (req, res) => this.handle(req, res, 'https'));

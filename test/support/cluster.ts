@@ -180,9 +180,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
           spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
           removeNatChain(`K8TS-MASQ-${bridge}`);
         }
-        // Whatever is still mounted under the data dir (a pod that would not go) is detached.
-        const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
-        for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+        unmountUnder(dataDir);
       }
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
@@ -194,17 +192,24 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
 }
 
 /**
- * Deletes every workload, then every pod, and waits until the pods are gone. Workloads go first:
- * `kubectl delete all` deletes pods before Deployments, whose ReplicaSets make new pods that
- * would still be terminating when the kubelet stops — and their containers would run on.
+ * Deletes every workload, then every pod, and waits until the pods are gone. The workloads go
+ * first and orphan their pods: `kubectl delete all` deletes pods before Deployments, whose
+ * ReplicaSets make new pods that would still be terminating when the kubelet stops (and their
+ * containers would run on); and pods the garbage collector deletes get their full grace period.
  */
 export async function deleteWorkloads(cluster: Pick<TestCluster, 'kubectl'>): Promise<void> {
-  await cluster.kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers', '--all', '--all-namespaces', '--wait=true', '--timeout=60s']).catch(() => undefined);
-  await cluster.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=90s']).catch(() => undefined);
+  await cluster.kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers', '--all', '--all-namespaces', '--cascade=orphan', '--wait=true', '--timeout=60s']).catch(() => undefined);
+  await cluster.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1', '--wait=true', '--timeout=180s']).catch(() => undefined);
+}
+
+/** Detaches whatever is still mounted under `dir` (a pod that would not go), so it can be removed. */
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+  for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
 }
 
 /** Removes a nat chain a test node left in the host's iptables, and the rules that jump to it. */
-function removeNatChain(chain: string): void {
+export function removeNatChain(chain: string): void {
   const saved = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of saved.split('\n')) {
     const m = /^-A (\S+) (.*-j (\S+))$/.exec(line);

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createCertificateAuthority, issueServingCertificate } from '../../pki/certificate-authority.js';
+import { selfSignedCertificate } from '../../pki/self-signed.js';
 import type { Logger } from '../../machinery/logger.js';
 import { streamLog, type LogOptions } from './container-logs.js';
 import { refuse, requestUpgrade, splice, upgradeHeaders } from '../../streaming/upgrade.js';
@@ -80,8 +80,7 @@ export class KubeletServer {
   constructor(private readonly o: KubeletServerOptions) {}
 
   async start(): Promise<number> {
-    const ca = await createCertificateAuthority('k8ts-kubelet-ca');
-    const cert = await issueServingCertificate(ca, { commonName: 'kubelet', dnsNames: ['localhost'], ips: [this.o.address, '127.0.0.1'] });
+    const cert = await selfSignedCertificate({ commonName: 'kubelet', dnsNames: ['localhost'], ips: [this.o.address, '127.0.0.1'] });
     const clientAuth = this.o.clientCA ? { ca: this.o.clientCA, requestCert: true, rejectUnauthorized: false } : {};
     const server = createServer({ cert: cert.certPem, key: cert.keyPem, ...clientAuth }, (req, res) => {
       void this.serve(req, res).catch((e: unknown) => {
