@@ -216,3 +216,46 @@ spec:
   assert.equal(created, '2000');
   await c!.k(['delete', 'pod', 'grouped', '--wait=false']);
 });
+
+test('pods being deleted are stopped side by side, and a shorter grace period cuts a termination short', { skip }, async () => {
+  // sleep as PID 1 ignores SIGTERM: each pod takes its whole grace period (20 s).
+  await c!.k(['apply', '-f', '-'], {
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stubborn
+spec:
+  replicas: 12
+  selector:
+    matchLabels:
+      app: stubborn
+  template:
+    metadata:
+      labels:
+        app: stubborn
+    spec:
+      terminationGracePeriodSeconds: 20
+      containers:
+      - name: main
+        image: busybox:1.36
+        imagePullPolicy: IfNotPresent
+        command: ["sleep", "3600"]
+`,
+  });
+  await c!.k(['rollout', 'status', 'deployment/stubborn', '--timeout=120s']);
+  const t0 = performance.now();
+  await c!.k(['delete', 'deployment', 'stubborn']);
+  await eventually('the 12 pods gone', async () => !(await c!.k(['get', 'pods', '-l', 'app=stubborn', '-o', 'name'])).trim(), 120_000);
+  const took = (performance.now() - t0) / 1000;
+  // One grace period for all of them (a few queue workers one pod at a time would need 3 or more).
+  assert.ok(took < 45, `12 pods with a 20 s grace period took ${took.toFixed(1)} s to go`);
+
+  await c!.k(['run', 'lone', '--image=busybox:1.36', '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
+  await c!.k(['wait', '--for=condition=Ready', 'pod/lone', '--timeout=60s']);
+  await c!.k(['delete', 'pod', 'lone', '--wait=false']); // 30 s grace
+  await new Promise((r) => setTimeout(r, 2000));
+  const t1 = performance.now();
+  await c!.k(['delete', 'pod', 'lone', '--grace-period=1', '--wait=true', '--timeout=60s']);
+  const cut = (performance.now() - t1) / 1000;
+  assert.ok(cut < 15, `a 1 s grace period given to a pod terminating with 30 s took ${cut.toFixed(1)} s`);
+});
