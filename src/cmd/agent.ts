@@ -2,7 +2,7 @@
  * `k8ts agent --server URL --token TOKEN`: joins this machine (or, with the sim runtime, any
  * number of simulated nodes) to a cluster run by `k8ts server`, as `k3s agent` does.
  */
-import type { NetworkBackend } from '../network/pod-network.js';
+import { addNodeOptions, nodeFlagOptions, type NodeFlags } from './node-flags.js';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { request, type RequestOptions } from 'node:https';
@@ -14,18 +14,10 @@ import { HttpClient } from '../client/http-client.js';
 import { SimCluster } from '../kubelet/sim/sim-cluster.js';
 import { caHash, parseJoinToken } from './join-token.js';
 
-export interface AgentFlags {
+export interface AgentFlags extends NodeFlags {
   server: string;
   token?: string;
   runtime?: string;
-  kubeletPort: string;
-  cniBridge: string;
-  podManifestPath?: string;
-  containerRuntimeEndpoint?: string;
-  disableKubeProxy?: boolean;
-  disableNetworkPolicy?: boolean;
-  disableIngress?: boolean;
-  flannelBackend: string;
   nodeName: string;
   nodeIp?: string;
   simNodes?: string;
@@ -85,7 +77,7 @@ async function clusterCA(server: string, expectedHash: string | undefined, log: 
 }
 
 export function addAgentCommand(program: Command): void {
-  program
+  const command = program
     .command('agent')
     .description('Join this machine as a node of a cluster run by `k8ts server`.')
     .requiredOption('--server <url>', 'the server to join, e.g. https://10.0.0.1:6443')
@@ -99,15 +91,8 @@ export function addAgentCommand(program: Command): void {
     .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
-    .option('--node-lease-duration-seconds <seconds>', 'duration of the node\'s Lease; it is renewed every quarter of it', '40')
-    .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
-    .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
-    .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
-    .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
-    .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
-    .option('--disable-ingress', 'run no ingress controller on ports 80 and 443 of this node (with --runtime containerd)')
-    .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
-    .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
+    .option('--node-lease-duration-seconds <seconds>', 'duration of the node\'s Lease; it is renewed every quarter of it', '40');
+  addNodeOptions(command)
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
@@ -155,14 +140,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
       internalIP: flags.nodeIp ?? primaryAddress() ?? '127.0.0.1',
       clusterDNS: flags.clusterDns,
       leaseDurationSeconds: Number(flags.nodeLeaseDurationSeconds),
-      kubeletPort: Number(flags.kubeletPort),
-      bridge: flags.cniBridge,
-      podManifestPath: flags.podManifestPath,
-      runtimeEndpoint: flags.containerRuntimeEndpoint,
-      disableKubeProxy: flags.disableKubeProxy,
-      disableNetworkPolicy: flags.disableNetworkPolicy,
-      disableIngress: flags.disableIngress,
-      networkBackend: flags.flannelBackend as NetworkBackend,
+      ...nodeFlagOptions(flags),
       token: token.secret,
       clientCA: await fetchClientCA(flags.server, ca, token.secret),
       log,

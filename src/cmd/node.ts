@@ -112,6 +112,7 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   void kubelet.podNetwork.then(({ podCIDR }) => network.start(podCIDR)).catch((e: unknown) => o.log.error('the pod network could not start; pods will not reach other nodes or leave the node', { err: (e as Error).message }));
   return {
     async stop() {
+      // DNS may be starting; it waits for the pod range, which may never come, so not for long.
       await Promise.race([dnsStarted, new Promise((r) => setTimeout(r, 100))]);
       network.stop();
       policies?.stop();

@@ -1,4 +1,4 @@
-import type { NetworkBackend } from '../network/pod-network.js';
+import { addNodeOptions, nodeFlagOptions, type NodeFlags } from './node-flags.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -22,7 +22,7 @@ import { InformerFactory, refs } from '../client/informer.js';
 import { formatJoinToken, parseJoinToken } from './join-token.js';
 import type { Logger } from '../machinery/logger.js';
 
-export interface ServerFlags {
+export interface ServerFlags extends NodeFlags {
   dataDir: string;
   httpsListenPort: string;
   bindAddress: string;
@@ -36,14 +36,6 @@ export interface ServerFlags {
   clusterDns: string;
   disableAgent?: boolean;
   runtime?: string;
-  kubeletPort: string;
-  cniBridge: string;
-  podManifestPath?: string;
-  containerRuntimeEndpoint?: string;
-  disableKubeProxy?: boolean;
-  disableNetworkPolicy?: boolean;
-  disableIngress?: boolean;
-  flannelBackend: string;
   simNodes?: string;
   simCpu: string;
   simMemory: string;
@@ -77,7 +69,7 @@ async function serverToken(dataDir: string, flag: string | undefined, caPem: str
 }
 
 export function addServerCommand(program: Command): void {
-  program
+  const command = program
     .command('server')
     .description('Run a cluster: API server and control plane (and, in later versions, a node).')
     .option('--data-dir <dir>', 'state directory', defaultDataDir())
@@ -97,15 +89,8 @@ export function addServerCommand(program: Command): void {
     .option('--sim-cpu <cores>', 'CPU capacity of each simulated node', '8')
     .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '32Gi')
     .option('--sim-pods <n>', 'pod capacity of each simulated node', '110')
-    .option('--node-name <name>', 'name of this machine\'s node', hostname())
-    .option('--kubelet-port <port>', 'port of the kubelet\'s HTTPS server with --runtime containerd (0: any free port)', '10250')
-    .option('--container-runtime-endpoint <endpoint>', 'with containerd: use this CRI runtime (unix:///run/containerd/containerd.sock) instead of starting one')
-    .option('--pod-manifest-path <dir>', 'static pods: pod manifests the kubelet runs itself (default: <data-dir>/agent/pod-manifests)')
-    .option('--cni-bridge <name>', 'Linux bridge of the pod network with --runtime containerd', 'k8ts0')
-    .option('--flannel-backend <backend>', 'how pods reach other nodes\' pods with --runtime containerd: auto (host-gw to nodes on a shared link, VXLAN to the others), host-gw, vxlan, or none', 'auto')
-    .option('--disable-ingress', 'run no ingress controller on ports 80 and 443 of this node (with --runtime containerd)')
-    .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node (with --runtime containerd)')
-    .option('--disable-kube-proxy', 'program no iptables rules for Services on this node (with --runtime containerd)')
+    .option('--node-name <name>', 'name of this machine\'s node', hostname());
+  addNodeOptions(command)
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
     .option('--node-monitor-grace-period <seconds>', 'a node silent this long becomes NotReady (Unknown)', '40')
     .option('--default-toleration-seconds <seconds>', 'how long pods tolerate not-ready/unreachable nodes by default', '300')
@@ -214,14 +199,7 @@ async function startAgentRuntime(runtime: string, flags: ServerFlags, plane: Con
       internalIP: nodeIP,
       clusterDNS: flags.clusterDns,
       leaseDurationSeconds: flags.nodeLeaseDurationSeconds ? Number(flags.nodeLeaseDurationSeconds) : Math.min(40, Number(flags.nodeMonitorGracePeriod)),
-      kubeletPort: Number(flags.kubeletPort),
-      bridge: flags.cniBridge,
-      podManifestPath: flags.podManifestPath,
-      runtimeEndpoint: flags.containerRuntimeEndpoint,
-      disableKubeProxy: flags.disableKubeProxy,
-      disableNetworkPolicy: flags.disableNetworkPolicy,
-      disableIngress: flags.disableIngress,
-      networkBackend: flags.flannelBackend as NetworkBackend,
+      ...nodeFlagOptions(flags),
       token,
       clientCA,
       log,

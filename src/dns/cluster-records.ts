@@ -59,12 +59,13 @@ export function reverseName(ip: string): string {
 export class ClusterRecords {
   constructor(
     private readonly services: Cache,
-    private readonly slices: Cache,
+    /** The EndpointSlices of a Service (an informer's `serviceName` index on a node). */
+    private readonly slicesOfService: (namespace: string, service: string) => ApiObject[],
     private readonly domain = 'cluster.local',
   ) {}
 
   private slicesOf(namespace: string, service: string): Slice[] {
-    return (this.slices.list(namespace) as Slice[]).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === service);
+    return this.slicesOfService(namespace, service) as Slice[];
   }
 
   /** Ready endpoint addresses of a Service (of one family), with their hostnames. */

@@ -7,7 +7,7 @@
  */
 import type { ApiObject, Client } from '../client/interface.js';
 import { isNotFound } from '../client/interface.js';
-import { refs, type SharedInformer } from '../client/informer.js';
+import { indexes, refs, type SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
 import { ClusterRecords } from './cluster-records.js';
 import { DnsServer } from './dns-server.js';
@@ -48,12 +48,14 @@ export interface NodeDnsOptions {
 export class NodeDns {
   private server: DnsServer | undefined;
 
-  constructor(private readonly o: NodeDnsOptions) {}
+  constructor(private readonly o: NodeDnsOptions) {
+    o.endpointSlices.addIndexer('serviceName', indexes.serviceName);
+  }
 
   /** Serves on `address` and publishes it as this node's kube-dns endpoint. */
   async start(address: string): Promise<void> {
     await Promise.all([this.o.services.start(), this.o.endpointSlices.start()]);
-    const server = new DnsServer({ records: new ClusterRecords(this.o.services, this.o.endpointSlices), address, port: this.o.port ?? 53, upstreams: this.o.upstreams });
+    const server = new DnsServer({ records: new ClusterRecords(this.o.services, (ns, name) => this.o.endpointSlices.byIndex('serviceName', `${ns}/${name}`)), address, port: this.o.port ?? 53, upstreams: this.o.upstreams });
     const port = await server.start();
     this.server = server;
     await this.publish(address, port);

@@ -51,7 +51,7 @@ before(async () => {
     upstream.send(packet.encode({ id: q.id, type: 'response', flags: packet.RECURSION_AVAILABLE, questions: q.questions, answers: [{ name: q.questions![0]!.name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.1' }] }), r.port, r.address);
   });
   await new Promise<void>((resolve) => upstream.bind(0, '127.0.0.1', () => resolve()));
-  server = new DnsServer({ records: new ClusterRecords(services, slices), address: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });
+  server = new DnsServer({ records: new ClusterRecords(services, (ns, svc) => slices.list(ns).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === svc)), address: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });
   const port = await server.start();
   resolver.setServers([`127.0.0.1:${port}`]);
 });
