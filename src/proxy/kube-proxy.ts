@@ -34,6 +34,13 @@ export interface KubeProxyOptions {
   fullSyncMs?: number;
 }
 
+/** What the last sync did: when it ended, how long it took, whether it was full, chains written. */
+export interface SyncReport {
+  at: number;
+  ms: number;
+  full: boolean;
+  written: number;
+}
 
 export class KubeProxy {
   private readonly syncer: IptablesSyncer;
@@ -43,7 +50,7 @@ export class KubeProxy {
   /** UDP ClusterIP ports and their endpoints at the last sync, to find the ones that changed. */
   private udpEndpoints = new Map<string, string>();
   /** Reported by `lastSync()`: for benchmarks and tests. */
-  private last: { at: number; ms: number; full: boolean; written: number } | undefined;
+  private last: SyncReport | undefined;
 
   constructor(private readonly o: KubeProxyOptions) {
     this.syncer = new IptablesSyncer(o.runner);
@@ -73,7 +80,7 @@ export class KubeProxy {
     await this.syncer.cleanup().catch((e: unknown) => this.o.log.warn('could not remove the Service rules', { err: String(e) }));
   }
 
-  lastSync(): { at: number; ms: number; full: boolean; written: number } | undefined {
+  lastSync(): SyncReport | undefined {
     return this.last;
   }
 
