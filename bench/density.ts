@@ -15,19 +15,26 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { deleteWorkloads, removeNatChain, startAgent, startCluster, unmountUnder, type TestAgent } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
-import { cpuSeconds, rssMB, numberArg } from './bench-support.js';
+import { cpuSeconds, rssBreakdownMB, rssMB, numberArg } from './bench-support.js';
 
 const PODS = numberArg('pods', 110);
 const IDLE_S = numberArg('idle', 30);
 const AGENT = process.argv.includes('--agent');
 
-/** CPU (% of one core) and RSS (MB) of a process over `seconds`. */
-async function steady(pid: number, seconds: number): Promise<{ cpuPercent: number; rss: number }> {
+/** CPU (% of one core) over `seconds`, and RSS (MB) sampled each second of it: median and peak. */
+async function steady(pid: number, seconds: number): Promise<{ cpuPercent: number; rss: number; peak: number; detail: string }> {
   const c0 = cpuSeconds(pid);
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const samples: number[] = [];
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    samples.push(rssMB(pid));
+  }
   const cpu = cpuSeconds(pid) - c0;
-  return { cpuPercent: (cpu / ((performance.now() - t0) / 1000)) * 100, rss: rssMB(pid) };
+  samples.sort((a, b) => a - b);
+  const parts = rssBreakdownMB(pid);
+  const detail = `(median of ${samples.length} samples; peak ${samples.at(-1)}; now anonymous ${parts.anon}, file-backed ${parts.file})`;
+  return { cpuPercent: (cpu / ((performance.now() - t0) / 1000)) * 100, rss: samples[samples.length >> 1]!, peak: samples.at(-1)!, detail };
 }
 
 async function main(): Promise<void> {
@@ -47,7 +54,7 @@ async function main(): Promise<void> {
     const what = agent ? 'k8ts agent' : 'k8ts server';
     process.stdout.write(`bench/density: ${PODS} pods on one node run by ${what}, idle window ${IDLE_S} s (2 shared cores)\n`);
     const empty = await steady(pid, IDLE_S);
-    process.stdout.write(`no pods:        ${what} ${empty.cpuPercent.toFixed(1)}% of a core, RSS ${empty.rss} MB\n`);
+    process.stdout.write(`no pods:        ${what} ${empty.cpuPercent.toFixed(1)}% of a core, RSS ${empty.rss} MB ${empty.detail}\n`);
     const t0 = performance.now();
     await cluster.k(['create', 'deployment', 'idle', '--image=busybox:1.36', `--replicas=${PODS}`, '--', 'sleep', '86400']);
     await cluster.k(['rollout', 'status', 'deployment/idle', '--timeout=600s']);
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${count} pods Running and Ready ${running.toFixed(1)} s after the Deployment was created\n`);
     await new Promise((r) => setTimeout(r, 10_000));
     const full = await steady(pid, IDLE_S);
-    process.stdout.write(`${PODS} idle pods: ${what} ${full.cpuPercent.toFixed(1)}% of a core, RSS ${full.rss} MB\n`);
+    process.stdout.write(`${PODS} idle pods: ${what} ${full.cpuPercent.toFixed(1)}% of a core, RSS ${full.rss} MB ${full.detail}\n`);
     process.stdout.write(`difference (what the pods cost the process): ${(full.cpuPercent - empty.cpuPercent).toFixed(1)} percentage points of a core, ${full.rss - empty.rss} MB\n`);
   } finally {
     if (agent) {

@@ -7,9 +7,6 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { containerdPaths } from '../kubelet/containerd/containerd-process.js';
-import { importArchive } from '../kubelet/images/oci-archive.js';
-import { CriClient } from '../kubelet/cri/cri-client.js';
 
 export function addImagesCommand(program: Command): void {
   const images = program.command('images').description('Manage the images of this machine\'s node.');
@@ -19,6 +16,10 @@ export function addImagesCommand(program: Command): void {
     .argument('<files...>', 'image archives (.tar)')
     .option('--data-dir <dir>', 'state directory of the server or agent', process.getuid?.() === 0 ? '/var/lib/k8ts' : join(homedir(), '.k8ts'))
     .action(async (files: string[], flags: { dataDir: string }) => {
+      // Loaded here, not at the top: every other command would pay for gRPC otherwise.
+      const { containerdPaths } = await import('../kubelet/containerd/containerd-process.js');
+      const { importArchive } = await import('../kubelet/images/oci-archive.js');
+      const { CriClient } = await import('../kubelet/cri/cri-client.js');
       const agentDir = join(flags.dataDir, 'agent');
       const keep = join(agentDir, 'images');
       mkdirSync(keep, { recursive: true });
