@@ -60,6 +60,9 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
   if (process.getuid?.() !== 0) throw new Error('--runtime containerd runs containers and needs root; run as root, or use --runtime sim');
   if (o.networkBackend && !networkBackends.includes(o.networkBackend)) throw new Error(`unknown --flannel-backend ${o.networkBackend}: use ${networkBackends.join(', ')}`);
   const containerd = o.runtimeEndpoint ? externalRuntime(o.runtimeEndpoint) : await startContainerd(o.agentDir, o.log.child('containerd'));
+  // kube-proxy, cluster DNS and the kubelet share one cache of Services (and EndpointSlices).
+  const services = new SharedInformer(o.client, refs.services);
+  const endpointSlices = new SharedInformer(o.client, refs.endpointslices);
   const kubelet = new Kubelet({
     client: o.client,
     nodeName: o.nodeName,
@@ -74,10 +77,8 @@ export async function startNode(o: NodeOptions): Promise<{ stop(): Promise<void>
     bridge: o.bridge,
     podManifestPath: o.podManifestPath ?? join(o.agentDir, 'pod-manifests'),
     log: o.log.child('kubelet'),
+    services,
   });
-  // kube-proxy and cluster DNS share one cache of Services and EndpointSlices.
-  const services = new SharedInformer(o.client, refs.services);
-  const endpointSlices = new SharedInformer(o.client, refs.endpointslices);
   const proxy = o.disableKubeProxy ? undefined : new KubeProxy({ nodeName: o.nodeName, bridge: o.bridge ?? CNI_BRIDGE, services, endpointSlices, log: o.log.child('kube-proxy') });
   const network = new PodNetwork({ client: o.client, nodeName: o.nodeName, nodeIP: o.internalIP, nodes: new SharedInformer(o.client, refs.nodes), backend: o.networkBackend ?? 'auto', bridge: o.bridge ?? CNI_BRIDGE, log: o.log.child('pod-network') });
   const policies = o.disableNetworkPolicy ? undefined : new NetworkPolicyEnforcer({ nodeName: o.nodeName, policies: new SharedInformer(o.client, refs.networkpolicies), pods: new SharedInformer(o.client, refs.pods), namespaces: new SharedInformer(o.client, refs.namespaces), log: o.log.child('network-policy') });

@@ -58,6 +58,8 @@ export interface KubeletOptions {
   bridge?: string;
   log: Logger;
   recorder?: EventRecorder;
+  /** The node's cache of Services (shared with kube-proxy and DNS), for pods' service environment variables. */
+  services?: SharedInformer;
 }
 
 function osImage(): string {
@@ -98,6 +100,8 @@ export class Kubelet {
   private readonly pressureTracker = new PressureTracker();
   private pressure: Pressure | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** A Service cache of its own when the node gave none. */
+  private ownServices: SharedInformer | undefined;
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
   /** Static pods from the manifest folder, by key (the same key as their mirror pods). */
@@ -160,13 +164,17 @@ export class Kubelet {
       },
       onEvent: (pod, type, reason, message, container) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as ApiObject, type, reason, message, containerFieldPath(pod, container)),
     });
+    const services = o.services ?? (this.ownServices = new SharedInformer(o.client, refs.services));
     this.volumes = new VolumeManager({ client: o.client, podsDir: join(o.agentDir, 'pods'), nodeName: o.nodeName, log: o.log.child('volumes') });
     const envSources: EnvSources = {
       configMap: async (ns, name) => this.getOrUndefined(refs.configmaps, ns, name),
       secret: async (ns, name) => this.getOrUndefined(refs.secrets, ns, name),
+      // From a cache, as the kubelet's service lister: one LIST per container start would cost
+      // the API server a scan of the namespace's Services each time.
       services: async (ns) => {
-        const [own, dflt] = await Promise.all([o.client.list(refs.services, ns), ns === 'default' ? Promise.resolve({ items: [] }) : o.client.list(refs.services, 'default')]);
-        return [...own.items, ...dflt.items.filter((s) => s.metadata?.name === 'kubernetes')] as never[];
+        await services.start();
+        const own = services.list(ns);
+        return [...own, ...(ns === 'default' ? [] : services.list('default').filter((s) => s.metadata?.name === 'kubernetes'))] as never[];
       },
     };
     this.sync = new PodSync({
@@ -460,6 +468,7 @@ export class Kubelet {
     this.probes.stop();
     this.pods.stop();
     this.nodes.stop();
+    this.ownServices?.stop();
     this.reporter.stop();
     this.cri.close();
   }

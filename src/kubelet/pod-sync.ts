@@ -143,6 +143,8 @@ export class PodSync {
   private readonly waiting = new Map<string, Waiting>();
   /** Containers the kubelet decided to kill (failed liveness/startup), by container id. */
   private readonly toKill = new Map<string, string>();
+  /** Pods whose volumes failed to set up: their sandbox waits for them (see volumesAndSandbox). */
+  private readonly volumesFailed = new Set<string>();
   /** The status last written per pod uid, so unchanged status is not rewritten. */
   private readonly written = new Map<string, unknown>();
 
@@ -220,15 +222,18 @@ export class PodSync {
       await this.stopSandboxes(uid);
       return;
     }
-    let sandbox = (await this.sandboxes(uid)).find((s) => s.state === 'SANDBOX_READY');
+    const all = await this.sandboxes(uid);
+    let sandbox = all.find((s) => s.state === 'SANDBOX_READY');
     let podIPs: string[] = [];
     try {
-      await this.o.volumes.setUp(pod);
-      // configMap/secret/downwardAPI/projected contents follow their sources.
-      if (sandbox) await this.o.volumes.refresh(pod);
-      if (!sandbox) sandbox = await this.createSandbox(pod);
+      const fresh = !sandbox;
+      if (sandbox) {
+        await this.o.volumes.setUp(pod);
+        // configMap/secret/downwardAPI/projected contents follow their sources.
+        await this.o.volumes.refresh(pod);
+      } else sandbox = await this.volumesAndSandbox(pod, all);
       podIPs = await this.sandboxIPs(sandbox.id, pod);
-      await this.syncContainers(pod, sandbox, podIPs);
+      await this.syncContainers(pod, sandbox, podIPs, fresh);
     } catch (e) {
       if (e instanceof Error && e.name === 'VolumeError') {
         this.event(pod, 'Warning', 'FailedMount', e.message);
@@ -242,9 +247,35 @@ export class PodSync {
     await this.writeStatus(pod, sandbox, podIPs, false);
   }
 
-  private async createSandbox(pod: Pod): Promise<CriSandbox> {
+  /**
+   * A pod without a sandbox: its volumes are set up while its sandbox starts (each takes tens of
+   * milliseconds, mostly waiting). The kubelet makes no sandbox before the volumes are ready, so
+   * when they fail the new sandbox goes again, and the pod's next tries keep that order (no
+   * sandbox made and removed every retry).
+   */
+  private async volumesAndSandbox(pod: Pod, old: CriSandbox[]): Promise<CriSandbox> {
     const uid = pod.metadata?.uid ?? '';
-    const old = await this.sandboxes(uid);
+    if (this.volumesFailed.has(uid)) {
+      await this.o.volumes.setUp(pod);
+      this.volumesFailed.delete(uid);
+      return this.createSandbox(pod, old);
+    }
+    const [volumes, sandbox] = await Promise.allSettled([this.o.volumes.setUp(pod), this.createSandbox(pod, old)]);
+    if (volumes.status === 'rejected') {
+      this.volumesFailed.add(uid);
+      if (sandbox.status === 'fulfilled') {
+        await this.o.cri.runtime('StopPodSandbox', { podSandboxId: sandbox.value.id }).catch(() => undefined);
+        await this.o.cri.runtime('RemovePodSandbox', { podSandboxId: sandbox.value.id }).catch(() => undefined);
+      }
+      throw volumes.reason;
+    }
+    if (sandbox.status === 'rejected') throw sandbox.reason;
+    return sandbox.value;
+  }
+
+  /** A new sandbox for the pod; `old` are its sandboxes in the runtime, none of them ready. */
+  private async createSandbox(pod: Pod, old: CriSandbox[]): Promise<CriSandbox> {
+    const uid = pod.metadata?.uid ?? '';
     const attempt = old.length ? old[0]!.metadata.attempt + 1 : 0;
     if (old.length) {
       // The sandbox died (node reboot, containerd restart): its containers go with it.
@@ -254,8 +285,7 @@ export class PodSync {
     }
     const config = this.sandboxConfig(pod, attempt);
     const { podSandboxId } = await this.o.cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config });
-    const [created] = (await this.o.cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', { filter: { id: podSandboxId } })).items;
-    return created ?? { id: podSandboxId, metadata: { name: pod.metadata?.name ?? '', uid, namespace: pod.metadata?.namespace ?? '', attempt }, state: 'SANDBOX_READY', createdAt: '0', labels: {} };
+    return { id: podSandboxId, metadata: { name: pod.metadata?.name ?? '', uid, namespace: pod.metadata?.namespace ?? '', attempt }, state: 'SANDBOX_READY', createdAt: String(BigInt(this.now()) * 1_000_000n), labels: config['labels'] as Record<string, string> };
   }
 
   private sandboxConfig(pod: Pod, attempt: number): Record<string, unknown> {
@@ -296,9 +326,10 @@ export class PodSync {
     return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
   }
 
-  private async syncContainers(pod: Pod, sandbox: CriSandbox, podIPs: string[]): Promise<void> {
+  /** Starts, restarts and kills the pod's containers; a `fresh` sandbox has none yet. */
+  private async syncContainers(pod: Pod, sandbox: CriSandbox, podIPs: string[], fresh: boolean): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    const current = await this.byName(sandbox.id, uid);
+    const current = fresh ? new Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus; older: string[] }>() : await this.byName(sandbox.id, uid);
     // Kill what failed its liveness/startup probe; it restarts below like any exited container.
     for (const { latest } of current.values()) {
       const why = this.toKill.get(latest.id);
@@ -553,6 +584,7 @@ export class PodSync {
 
   forget(uid: string): void {
     this.accepted.delete(uid);
+    this.volumesFailed.delete(uid);
     this.written.delete(uid);
     for (const m of [this.backoff, this.waiting]) for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
     this.o.images.forget(`${uid}/`);

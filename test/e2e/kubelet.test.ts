@@ -107,6 +107,35 @@ spec:
   await eventually('the mounted file to change', async () => /green\n/.test(await c!.k(['logs', 'prepared', '-c', 'main', '--tail=2'])), 90_000);
 });
 
+test('a pod whose ConfigMap volume is missing waits with FailedMount and no sandbox, and starts once the ConfigMap exists', { skip }, async () => {
+  await c!.k(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata: {name: needs-config}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: busybox:1.36, imagePullPolicy: IfNotPresent, command: [sh, -c, 'cat /config/greeting; echo; sleep 3600'], volumeMounts: [{name: config, mountPath: /config}]}
+  volumes:
+  - {name: config, configMap: {name: late-config}}
+` });
+  await eventually('a FailedMount event', async () => /FailedMount.*late-config/.test(await c!.k(['get', 'events', '--field-selector=involvedObject.name=needs-config'])));
+  const uid = await c!.k(['get', 'pod', 'needs-config', '-o', 'jsonpath={.metadata.uid}']);
+  // As the kubelet: no sandbox (so no IP) before the pod's volumes are ready.
+  const cri = new CriClient(`unix://${join(c!.dataDir, 'agent', 'containerd', 'containerd.sock')}`);
+  try {
+    const sandboxes = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
+    assert.equal(sandboxes.items.length, 0, 'no sandbox while the volume is missing');
+  } finally {
+    cri.close();
+  }
+  assert.equal(await c!.k(['get', 'pod', 'needs-config', '-o', 'jsonpath={.status.podIP}']), '');
+  assert.match(await c!.k(['get', 'pod', 'needs-config']), /ContainerCreating/);
+  await c!.k(['create', 'configmap', 'late-config', '--from-literal=greeting=hello-late']);
+  await c!.k(['wait', '--for=condition=Ready', 'pod/needs-config', '--timeout=60s']);
+  await eventually('the mounted ConfigMap in the log', async () => /hello-late/.test(await c!.k(['logs', 'needs-config'])));
+  await c!.k(['delete', 'pod', 'needs-config', '--wait=true']);
+});
+
 test('deleting a pod stops its containers within the grace period and leaves no sandbox, mount or IP behind', { skip }, async () => {
   const id = (await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).replace('containerd://', '');
   const uid = await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}']);
