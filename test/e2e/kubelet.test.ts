@@ -29,6 +29,16 @@ async function busyboxArchive(dataDir: string): Promise<void> {
   await busyboxImageArchive('docker.io/library/busybox:1.36', join(dataDir, 'agent', 'images', 'busybox.tar'), ['sh', 'sleep', 'echo', 'cat', 'hostname', 'ls', 'wget', 'httpd', 'ip']);
 }
 
+/** The pod's sandboxes in the node's containerd, stopped or not. */
+async function sandboxCount(uid: string): Promise<number> {
+  const cri = new CriClient(`unix://${join(c!.dataDir, 'agent', 'containerd', 'containerd.sock')}`);
+  try {
+    return (await cri.runtime<{ items: unknown[] }>('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } })).items.length;
+  } finally {
+    cri.close();
+  }
+}
+
 before(async () => {
   if (skip) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-e2e-kubelet-'));
@@ -121,13 +131,7 @@ spec:
   await eventually('a FailedMount event', async () => /FailedMount.*late-config/.test(await c!.k(['get', 'events', '--field-selector=involvedObject.name=needs-config'])));
   const uid = await c!.k(['get', 'pod', 'needs-config', '-o', 'jsonpath={.metadata.uid}']);
   // As the kubelet: no sandbox (so no IP) before the pod's volumes are ready.
-  const cri = new CriClient(`unix://${join(c!.dataDir, 'agent', 'containerd', 'containerd.sock')}`);
-  try {
-    const sandboxes = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
-    assert.equal(sandboxes.items.length, 0, 'no sandbox while the volume is missing');
-  } finally {
-    cri.close();
-  }
+  assert.equal(await sandboxCount(uid), 0, 'no sandbox while the volume is missing');
   assert.equal(await c!.k(['get', 'pod', 'needs-config', '-o', 'jsonpath={.status.podIP}']), '');
   assert.match(await c!.k(['get', 'pod', 'needs-config']), /ContainerCreating/);
   await c!.k(['create', 'configmap', 'late-config', '--from-literal=greeting=hello-late']);
@@ -147,13 +151,7 @@ test('deleting a pod stops its containers within the grace period and leaves no 
   await c!.k(['delete', 'pod', 'hello', '--grace-period=2', '--wait=true', '--timeout=30s']);
   const ctr = (args: string[]): string => execFileSync('ctr', ['--address', join(c!.dataDir, 'agent', 'containerd', 'containerd.sock'), '-n', 'k8s.io', ...args], { encoding: 'utf8' });
   assert.ok(!ctr(['containers', 'ls', '-q']).includes(id), 'container removed');
-  const cri = new CriClient(`unix://${join(c!.dataDir, 'agent', 'containerd', 'containerd.sock')}`);
-  try {
-    const left = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', { filter: { labelSelector: { 'io.kubernetes.pod.uid': uid } } });
-    assert.equal(left.items.length, 0, 'sandbox removed');
-  } finally {
-    cri.close();
-  }
+  assert.equal(await sandboxCount(uid), 0, 'sandbox removed');
   assert.ok(!existsSync(lease), 'the pod IP is released');
   assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(uid), 'no mount of the pod is left');
 });
