@@ -3,11 +3,13 @@
  * (`nsenter --net=… node dist/bench/load.js …`), where pod and Service addresses are routed.
  * Keeps `--concurrency` requests in flight for `--seconds` and prints one JSON line:
  * {requests, errors, seconds, perSecond, p50, p99} (latencies in ms).
- *   http: `load.js http URL[,URL…] [--host H]`: a new connection per request, as busybox httpd
- *         closes them; several URLs are taken in turn.
+ *   http: `load.js http URL[,URL…] [--host H] [--keep-alive]`: a new connection per request, as
+ *         busybox httpd closes them; with --keep-alive the client keeps its connections open
+ *         where the server lets it (HTTP/1.1's default, which an ingress allows although the
+ *         pods behind it close theirs); several URLs are taken in turn.
  *   dns:  `load.js dns SERVER NAME`: UDP A queries.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createSocket } from 'node:dgram';
 import * as packet from 'dns-packet';
 import { percentile } from './bench-support.js';
@@ -20,9 +22,9 @@ const flag = (name: string, dflt: string): string => {
 const SECONDS = Number(flag('seconds', '10'));
 const CONCURRENCY = Number(flag('concurrency', '8'));
 
-function httpOnce(url: URL, host: string | undefined): Promise<void> {
+function httpOnce(url: URL, host: string | undefined, agent: Agent | false): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port || 80, path: url.pathname, agent: false, headers: host ? { host } : {}, timeout: 5000 }, (res) => {
+    const req = request({ host: url.hostname, port: url.port || 80, path: url.pathname, agent, headers: host ? { host } : {}, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
@@ -62,7 +64,8 @@ async function main(): Promise<void> {
   const urls = mode === 'http' ? (target ?? '').split(',').map((u) => new URL(u)) : [];
   let turn = 0;
   const host = flag('host', '') || undefined;
-  const once = mode === 'http' ? () => httpOnce(urls[turn++ % urls.length]!, host) : dnsClient(target!, extra!);
+  const agent = process.argv.includes('--keep-alive') ? new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) : false;
+  const once = mode === 'http' ? () => httpOnce(urls[turn++ % urls.length]!, host, agent) : dnsClient(target!, extra!);
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;

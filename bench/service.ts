@@ -4,7 +4,9 @@
  * hitting the pod IPs directly (round robin over the same pods) in the same run — the ratios are
  * the cost of each path (targets: ClusterIP within 1.1× of direct, Ingress within 2×). The
  * client runs in a pod's network namespace (Node.js from the node, so the pod's traffic is what
- * kube-proxy sees), a new connection per request, as busybox httpd closes them. Each path runs `--rounds` times, interleaved; medians are printed.
+ * kube-proxy sees), a new connection per request, as busybox httpd closes them (and once more
+ * through the Ingress with a client that keeps its connections, as HTTP/1.1 clients do). Each
+ * path runs `--rounds` times, interleaved; medians are printed.
  * Prints figures; asserts nothing. Needs root and containerd.
  * Run: `npm run build && node dist/bench/service.js [--seconds S] [--concurrency N] [--rounds N]`.
  */
@@ -36,6 +38,9 @@ async function main(): Promise<void> {
       'pod IPs (direct)': () => lab.load(['http', podIPs.map((ip) => `http://${ip}:8080/index.html`).join(','), '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-direct'),
       ClusterIP: () => lab.load(['http', `http://${clusterIP}:8080/index.html`, '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-service'),
       Ingress: () => lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-ingress'),
+      // The same client keeping its connections (HTTP/1.1's default): the ingress keeps them
+      // although httpd closes its own, so only the ingress → pod leg is a new connection.
+      'Ingress, client keeps its connections': () => lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--keep-alive', '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)], 'client-ingress'),
     };
     await lab.load(['http', `http://${lab.machine.ip}:80/index.html`, '--host', 'web.bench', '--seconds', '2'], 'client-ingress'); // warm up
     const results: Record<string, LoadResult[]> = {};
