@@ -197,6 +197,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     controllers = undefined;
   };
   const identity = `${hostname()}_${randomUUID()}`;
+  let stopping = false;
   if (!opts.disableControllers) {
     let leading!: () => void;
     const firstTerm = new Promise<void>((resolve) => (leading = resolve));
@@ -209,7 +210,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         void startLeading().then(leading, (e: unknown) => log.error('controllers failed to start', { error: String(e) }));
       },
       onStoppedLeading: () => {
-        log.warn('lost the controller lease; standing by', { identity });
+        if (stopping) log.info('released the controller lease', { identity });
+        else log.warn('lost the controller lease; standing by', { identity });
         void stopLeading();
       },
     });
@@ -226,6 +228,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     port: address.port,
     kubeletCredentials,
     async stop() {
+      stopping = true;
       await elector?.stop();
       await stopLeading();
       namespaces.stop();

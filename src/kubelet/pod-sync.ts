@@ -145,6 +145,8 @@ export class PodSync {
   private readonly toKill = new Map<string, string>();
   /** Pods whose volumes failed to set up: their sandbox waits for them (see volumesAndSandbox). */
   private readonly volumesFailed = new Set<string>();
+  /** When a pod whose sandbox or volumes failed gets its next try. */
+  private readonly retryAt = new Map<string, number>();
   /** The status last written per pod uid, so unchanged status is not rewritten. */
   private readonly written = new Map<string, unknown>();
 
@@ -225,6 +227,14 @@ export class PodSync {
     const all = await this.sandboxes(uid);
     let sandbox = all.find((s) => s.state === 'SANDBOX_READY');
     let podIPs: string[] = [];
+    // A pod whose sandbox or volumes just failed waits for its retry (already queued), whatever
+    // else wakes it (its own status write, the relist): no new attempt and event every second.
+    const retryAt = this.retryAt.get(uid);
+    if (!sandbox && retryAt !== undefined && this.now() < retryAt) {
+      this.o.requeueAt(pod, retryAt); // a timer may wake it a little early; it must not be the last
+      return;
+    }
+    this.retryAt.delete(uid);
     try {
       const fresh = !sandbox;
       if (sandbox) {
@@ -237,14 +247,20 @@ export class PodSync {
     } catch (e) {
       if (e instanceof Error && e.name === 'VolumeError') {
         this.event(pod, 'Warning', 'FailedMount', e.message);
-        this.o.requeueAt(pod, this.now() + 2000);
+        this.retryLater(pod, 2000);
       } else if (!(e instanceof ImageError) && !(e instanceof ContainerConfigError)) {
         this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
-        this.o.requeueAt(pod, this.now() + 5000);
+        this.retryLater(pod, 5000);
         this.o.log.debug('pod sync failed', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, error: (e as Error).message });
       }
     }
     await this.writeStatus(pod, sandbox, podIPs, false);
+  }
+
+  private retryLater(pod: Pod, delayMs: number): void {
+    const at = this.now() + delayMs;
+    this.retryAt.set(pod.metadata?.uid ?? '', at);
+    this.o.requeueAt(pod, at);
   }
 
   /**
@@ -585,6 +601,7 @@ export class PodSync {
   forget(uid: string): void {
     this.accepted.delete(uid);
     this.volumesFailed.delete(uid);
+    this.retryAt.delete(uid);
     this.written.delete(uid);
     for (const m of [this.backoff, this.waiting]) for (const k of [...m.keys()]) if (k.startsWith(`${uid}/`)) m.delete(k);
     this.o.images.forget(`${uid}/`);

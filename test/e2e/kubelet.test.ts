@@ -140,6 +140,26 @@ spec:
   await c!.k(['delete', 'pod', 'needs-config', '--wait=true']);
 });
 
+test('a sandbox that cannot be made is retried every few seconds with the runtime\'s reason, not in a tight loop', { skip }, async () => {
+  await c!.k(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: Pod
+metadata: {name: bad-sysctl}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {sysctls: [{name: kernel.k8tsnothing, value: "1"}]}
+  containers: [{name: main, image: busybox:1.36, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
+` });
+  const failures = async (): Promise<{ count?: number; message?: string } | undefined> =>
+    (JSON.parse(await c!.k(['get', 'events', '--field-selector=involvedObject.name=bad-sysctl,reason=FailedCreatePodSandBox', '-o', 'json'])) as { items: Array<{ count?: number; message?: string }> }).items[0];
+  const first = await eventually('a FailedCreatePodSandBox event', failures);
+  assert.match(first.message ?? '', /k8tsnothing/);
+  await new Promise((r) => setTimeout(r, 12_000));
+  // Retried every 5 s: about 3 more tries in 12 s (every second, it would be 12).
+  const count = (await failures())?.count ?? 0;
+  assert.ok(count >= 2 && count <= 4, `FailedCreatePodSandBox ${count} times in ~12 s`);
+  await c!.k(['delete', 'pod', 'bad-sysctl', '--wait=true']);
+});
+
 test('deleting a pod stops its containers within the grace period and leaves no sandbox, mount or IP behind', { skip }, async () => {
   const id = (await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).replace('containerd://', '');
   const uid = await c!.k(['get', 'pod', 'hello', '-o', 'jsonpath={.metadata.uid}']);

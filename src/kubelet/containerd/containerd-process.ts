@@ -93,9 +93,11 @@ export async function startContainerd(agentDir: string, log: Logger): Promise<Ru
   const out = openSync(paths.log, 'a');
   const child: ChildProcess = spawn(bin, ['--config', paths.config], { stdio: ['ignore', out, out], detached: false });
   let exited: number | null | undefined;
+  let stopping = false;
   child.once('exit', (code) => {
     exited = code;
-    log.warn('containerd exited', { code, log: paths.log });
+    if (stopping) log.info('containerd stopped', { code });
+    else log.warn('containerd exited', { code, log: paths.log });
   });
   const endpoint = `unix://${paths.socket}`;
   const cri = new CriClient(endpoint);
@@ -114,6 +116,7 @@ export async function startContainerd(agentDir: string, log: Logger): Promise<Ru
     stop: () =>
       new Promise<void>((done) => {
         if (child.exitCode !== null || child.signalCode !== null) return done();
+        stopping = true;
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => {
           clearTimeout(t);
