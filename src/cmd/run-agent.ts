@@ -57,11 +57,6 @@ async function clusterCA(server: string, expectedHash: string | undefined, log: 
 }
 
 export async function runAgent(flags: AgentFlags): Promise<void> {
-  // A node agent allocates in bursts (a rollout) and then idles for hours. In a burst V8 grows its
-  // young generation from 1 MB to 16 MB semi-spaces and, with little allocation afterwards, never
-  // shrinks it: ~25 MB of RSS held for nothing (bench/density). Keeping it at its initial size
-  // costs more frequent scavenges, each as cheap as before (they copy only live objects).
-  setFlagsFromString('--semi-space-growth-factor=1');
   const log = createLogger(flags.logLevel);
   const tokenText = flags.token ?? process.env['K8TS_TOKEN'];
   if (!tokenText) {
@@ -74,6 +69,12 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     process.stderr.write(`k8ts agent: ${(e as Error).message}\n`);
     process.exit(2);
   }
+  // A real node allocates in bursts (a rollout) and then idles for hours. In a burst V8 grows its
+  // young generation from 1 MB to 16 MB semi-spaces and, with little allocation afterwards, never
+  // shrinks it: ~25 MB of RSS held for nothing (bench/density). Keeping it at its initial size
+  // costs more frequent scavenges, each as cheap as before (they copy only live objects).
+  // Simulated nodes (thousands of heartbeats) allocate all the time and keep V8's defaults.
+  if (flags.runtime === 'containerd') setFlagsFromString('--semi-space-growth-factor=1');
   const token = parseJoinToken(tokenText);
   let ca: string;
   try {
