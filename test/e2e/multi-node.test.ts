@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { get as httpGet } from 'node:http';
 import { deleteWorkloads, startAgent, startCluster, type TestAgent, type TestCluster } from '../support/cluster.js';
 import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
 import { eventually as poll } from '../support/eventually.js';
@@ -98,9 +99,46 @@ async function checkAcrossNodes(c: TestCluster): Promise<void> {
   assert.equal(await eventually('the Service by name from node-b', () => wget('client-b', 'http://web-b.default.svc.cluster.local:8080/')), 'web-b');
 }
 
-test('host-gw: pods on two nodes reach each other by their own addresses, and Services and DNS work across them', { skip }, async () => {
+/**
+ * A NodePort's answer (the body) from the host, or false when it does not answer within 3 s.
+ * (busybox httpd passes the CGI's bare-LF header lines on, which fetch refuses.)
+ */
+function nodePortAnswer(url: string): Promise<string | false> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { insecureHTTPParser: true, timeout: 3000, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.trim()));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * externalTrafficPolicy: Local — the NodePort answers only on the node that has an endpoint, and
+ * the pod sees the client's own address (no SNAT); with Cluster, both nodes answer and the pod
+ * sees a node's address instead.
+ */
+async function checkExternalTrafficPolicy(n: TwoNodes): Promise<void> {
+  const { c, lab } = n;
+  await c.k(['expose', 'pod', 'web-b', '--name=web-np', '--type=NodePort', '--port=8080']);
+  const nodePort = (await c.k(['get', 'svc', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).trim();
+  const [onA, onB] = lab.machines.map((m) => `http://${m.ip}:${nodePort}/cgi-bin/addr`) as [string, string];
+  const unwrap = (addr: string): string => addr.replace(/^\[::ffff:(.*)\]$/, '$1');
+  // Cluster (the default): node-a forwards to node-b's pod, masquerading the client.
+  const viaA = unwrap(await eventually('the NodePort on node-a (no local endpoint, policy Cluster)', () => nodePortAnswer(onA)));
+  assert.notEqual(viaA, lab.hostIP, 'under Cluster the pod sees a node, not the client');
+  await c.k(['patch', 'svc', 'web-np', '-p', '{"spec":{"externalTrafficPolicy":"Local"}}']);
+  await eventually('node-a to stop answering (no local endpoint, policy Local)', async () => (await nodePortAnswer(onA)) === false);
+  assert.equal(unwrap(await eventually('node-b answering', () => nodePortAnswer(onB))), lab.hostIP, 'under Local the pod sees the client\'s own address');
+}
+
+test('host-gw: pods on two nodes reach each other by their own addresses; Services (externalTrafficPolicy Local too) and DNS work across them', { skip }, async () => {
   const n = await startTwoNodes('auto');
   await checkAcrossNodes(n.c);
+  await checkExternalTrafficPolicy(n);
   // Nodes on one link are routed to directly: node-b's pod range goes via node-b's address.
   const routes = n.lab.run(n.lab.machines[0]!, 'ip', ['route']);
   const cidrB = (await n.c.k(['get', 'node', 'node-b', '-o', 'jsonpath={.spec.podCIDR}'])).trim();
