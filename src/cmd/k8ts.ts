@@ -13,4 +13,12 @@ addServerCommand(program);
 addAgentCommand(program);
 addImagesCommand(program);
 program.showHelpAfterError();
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // A start-up failure (a missing runtime, a port in use …): its message says what to do; a stack
+  // trace would only bury it.
+  process.stderr.write(`k8ts ${program.args[0] ?? ''}: ${(e as Error).message}\n`);
+  if (process.env['K8TS_DEBUG']) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+  process.exit(1);
+}

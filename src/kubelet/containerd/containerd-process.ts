@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { cniBinDirs, findBinary, findCniBinDir } from './binaries.js';
+import { cgroupsUnavailable, cniBinDirs, findBinary, findCniBinDir } from './binaries.js';
 import type { Logger } from '../../machinery/logger.js';
 import { CriClient } from '../cri/cri-client.js';
 
@@ -86,6 +86,8 @@ export async function startContainerd(agentDir: string, log: Logger): Promise<Ru
   if (!findBinary('runc', ['/usr/sbin', '/sbin'])) throw new Error('runc is not installed (Debian: apt-get install runc)');
   const cniBinDir = findCniBinDir();
   if (!cniBinDir) throw new Error(`CNI plugins not found in ${cniBinDirs.join(' or ')} (Debian: apt-get install containernetworking-plugins)`);
+  const noCgroups = cgroupsUnavailable();
+  if (noCgroups) throw new Error(noCgroups);
   const paths = containerdPaths(agentDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.cniConfDir, { recursive: true });
