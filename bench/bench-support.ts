@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import { parse as parseYaml } from 'yaml';
 import type { RawClient } from '../test/support/api-client.js';
-import { HttpClient } from '../src/client/http-client.js';
 import { deleteWorkloads, run, startCluster, type TestCluster } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
 import { createNetworkLab, type LabMachine } from '../test/support/network-lab.js';
@@ -111,13 +109,6 @@ export function openWatch<Obj = unknown>(api: RawClient, port: number, path: str
     req.on('error', (e) => reject(e));
     req.end();
   });
-}
-
-/** The cluster's own client (the one its components use), with a kubeconfig's admin credentials. */
-export function clientFromKubeconfig(path: string): HttpClient {
-  const kc = parseYaml(readFileSync(path, 'utf8')) as { clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>; users: Array<{ user: { 'client-certificate-data': string; 'client-key-data': string } }> };
-  const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
-  return new HttpClient({ server: kc.clusters[0]!.cluster.server, ca: b64(kc.clusters[0]!.cluster['certificate-authority-data']), cert: b64(kc.users[0]!.user['client-certificate-data']), key: b64(kc.users[0]!.user['client-key-data']) });
 }
 
 export interface LoadResult {

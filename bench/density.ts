@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { deleteWorkloads, removeNatChain, startAgent, startCluster, unmountUnder, type TestAgent } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
+import { masqueradeChain } from '../src/network/pod-network.js';
 import { cpuSeconds, rssBreakdownMB, rssMB, numberArg } from './bench-support.js';
 
 const PODS = numberArg('pods', 110);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       await deleteWorkloads(cluster);
       await agent.stop();
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-      removeNatChain(`K8TS-MASQ-${bridge}`);
+      removeNatChain(masqueradeChain(bridge));
       unmountUnder(nodeDir);
       rmSync(nodeDir, { recursive: true, force: true });
     }

@@ -16,7 +16,8 @@ import { KubeProxy } from '../src/proxy/kube-proxy.js';
 import { systemIptables } from '../src/proxy/iptables.js';
 import { svcChain } from '../src/proxy/iptables-rules.js';
 import type { ServicePort } from '../src/proxy/service-ports.js';
-import { clientFromKubeconfig, percentile, pool, numberArg } from './bench-support.js';
+import { percentile, pool, numberArg } from './bench-support.js';
+import { HttpClient } from '../src/client/http-client.js';
 
 const SERVICES = numberArg('services', 1000);
 const PER = numberArg('endpoints-per-service', 10);
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const netns = `k8tsb${Math.random().toString(36).slice(2, 8)}`;
   execFileSync('ip', ['netns', 'add', netns]);
   const cluster = await startCluster({});
-  const client = clientFromKubeconfig(cluster.kubeconfig);
+  const client = HttpClient.fromKubeconfig(cluster.kubeconfig);
   try {
     process.stdout.write(`bench/proxy-sync: ${SERVICES} Services × ${PER} endpoints, ${ROUNDS} rounds (2 shared cores)\n`);
     const ref = refs.services;

@@ -76,13 +76,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   // Simulated nodes (thousands of heartbeats) allocate all the time and keep V8's defaults.
   if (flags.runtime === 'containerd') setFlagsFromString('--semi-space-growth-factor=1');
   const token = parseJoinToken(tokenText);
-  let ca: string;
-  try {
-    ca = await clusterCA(flags.server, token.caHash, log);
-  } catch (e) {
-    process.stderr.write(`k8ts agent: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
+  // A CA that does not match the token ends the agent (k8ts.ts prints why).
+  const ca = await clusterCA(flags.server, token.caHash, log);
   const count = Math.max(1, Number(flags.simNodes) || 1);
   const client = new HttpClient({ server: flags.server, ca, token: token.secret, userAgent: `k8ts-agent/${flags.nodeName}` });
   // Fail early and clearly on a wrong secret, before any node is registered.

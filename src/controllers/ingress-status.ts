@@ -1,6 +1,6 @@
 import { refs } from '../client/informer.js';
 import type { ApiObject } from '../client/interface.js';
-import { INGRESS_CLASS, INGRESS_CONTROLLER, isOurs } from '../ingress/ingress-routes.js';
+import { isOurs, ourClassIsDefault } from '../ingress/ingress-routes.js';
 import { Controller, type ControllerContext } from './controller.js';
 import { nodeAddressesChanged, readyNodeAddresses } from './service-lb.js';
 
@@ -27,9 +27,7 @@ export class IngressStatusController extends Controller {
   async reconcile(key: string): Promise<void> {
     const ing = this.ctx.informers.for(refs.ingresses).getByKey(key);
     if (!ing || ing.metadata?.deletionTimestamp) return;
-    const ourClass = this.ctx.informers.for(refs.ingressclasses).get('', INGRESS_CLASS);
-    const isDefault = ourClass?.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true' && (ourClass['spec'] as { controller?: string } | undefined)?.controller === INGRESS_CONTROLLER;
-    if (!isOurs(ing, isDefault)) return;
+    if (!isOurs(ing, ourClassIsDefault(this.ctx.informers.for(refs.ingressclasses).list()))) return;
     const want = readyNodeAddresses(this.ctx.informers.for(refs.nodes)).map((ip) => ({ ip }));
     const status = (ing['status'] ?? {}) as { loadBalancer?: { ingress?: Array<{ ip?: string }> } };
     if (JSON.stringify((status.loadBalancer?.ingress ?? []).map((i) => ({ ip: i.ip }))) === JSON.stringify(want)) return;

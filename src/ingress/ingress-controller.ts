@@ -12,7 +12,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { indexes, type SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
 import { selfSignedCertificate } from '../pki/self-signed.js';
-import { IngressRoutes, INGRESS_CONTROLLER, INGRESS_CLASS, isOurs, type Backend } from './ingress-routes.js';
+import { IngressRoutes, isOurs, ourClassIsDefault, type Backend } from './ingress-routes.js';
 
 export interface IngressControllerOptions {
   ingresses: SharedInformer;
@@ -80,7 +80,7 @@ export class IngressController {
 
   private table(): IngressRoutes {
     if (!this.routes) {
-      const defaultClass = this.o.ingressClasses.list().some((c) => c.metadata?.name === INGRESS_CLASS && c.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true' && (c['spec'] as { controller?: string } | undefined)?.controller === INGRESS_CONTROLLER);
+      const defaultClass = ourClassIsDefault(this.o.ingressClasses.list());
       this.routes = new IngressRoutes(this.o.ingresses.list().filter((i) => isOurs(i, defaultClass)));
     }
     return this.routes;

@@ -44,6 +44,11 @@ interface IngressSpec {
   rules?: Array<{ host?: string; http?: { paths?: Array<{ path?: string; pathType?: string; backend?: { service?: { name: string; port?: { number?: number; name?: string } } } }> } }>;
 }
 
+/** Whether our IngressClass (`k8ts`, of our controller) is the cluster's default, given the IngressClasses. */
+export function ourClassIsDefault(classes: ApiObject[]): boolean {
+  return classes.some((c) => c.metadata?.name === INGRESS_CLASS && c.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true' && (c['spec'] as { controller?: string } | undefined)?.controller === INGRESS_CONTROLLER);
+}
+
 /** Whether an Ingress is ours: of our class, or of no class while ours is the default. */
 export function isOurs(ing: ApiObject, defaultClass: boolean): boolean {
   const spec = (ing['spec'] ?? {}) as IngressSpec;

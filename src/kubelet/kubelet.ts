@@ -59,7 +59,7 @@ export interface KubeletOptions {
   log: Logger;
   recorder?: EventRecorder;
   /** The node's cache of Services (shared with kube-proxy and DNS), for pods' service environment variables. */
-  services?: SharedInformer;
+  services: SharedInformer;
 }
 
 function osImage(): string {
@@ -100,8 +100,6 @@ export class Kubelet {
   private readonly pressureTracker = new PressureTracker();
   private pressure: Pressure | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  /** A Service cache of its own when the node gave none. */
-  private ownServices: SharedInformer | undefined;
   /** Pods by key, as last seen (a deleted pod is still known here until it is cleaned up). */
   private readonly known = new Map<string, Pod>();
   /** Static pods from the manifest folder, by key (the same key as their mirror pods). */
@@ -164,7 +162,7 @@ export class Kubelet {
       },
       onEvent: (pod, type, reason, message, container) => this.recorder.event({ apiVersion: 'v1', kind: 'Pod', ...pod } as ApiObject, type, reason, message, containerFieldPath(pod, container)),
     });
-    const services = o.services ?? (this.ownServices = new SharedInformer(o.client, refs.services));
+    const services = o.services;
     this.volumes = new VolumeManager({ client: o.client, podsDir: join(o.agentDir, 'pods'), nodeName: o.nodeName, log: o.log.child('volumes') });
     const envSources: EnvSources = {
       configMap: async (ns, name) => this.getOrUndefined(refs.configmaps, ns, name),
@@ -468,7 +466,6 @@ export class Kubelet {
     this.probes.stop();
     this.pods.stop();
     this.nodes.stop();
-    this.ownServices?.stop();
     this.reporter.stop();
     this.cri.close();
   }

@@ -60,6 +60,9 @@ interface CriContainerStatus {
   message: string;
 }
 
+/** A sandbox's containers by name: the newest run, the one before it, and ids of older ones. */
+type ContainersByName = Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus; older: string[] }>;
+
 interface CriSandbox {
   id: string;
   metadata: { name: string; uid: string; namespace: string; attempt: number };
@@ -316,7 +319,7 @@ export class PodSync {
   }
 
   /** The newest container of each name in this sandbox, and the one before it. */
-  private async byName(sandboxId: string, uid: string): Promise<Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus; older: string[] }>> {
+  private async byName(sandboxId: string, uid: string): Promise<ContainersByName> {
     const all = (await this.containersOf(uid)).filter((c) => c.podSandboxId === sandboxId);
     const groups = new Map<string, CriContainer[]>();
     for (const c of all) {
@@ -324,7 +327,7 @@ export class PodSync {
       list.push(c);
       groups.set(c.metadata.name, list);
     }
-    const out = new Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus; older: string[] }>();
+    const out: ContainersByName = new Map();
     for (const [name, list] of groups) {
       list.sort((a, b) => b.metadata.attempt - a.metadata.attempt);
       const latest = await this.statusOf(list[0]!.id);
@@ -345,7 +348,7 @@ export class PodSync {
   /** Starts, restarts and kills the pod's containers; a `fresh` sandbox has none yet. */
   private async syncContainers(pod: Pod, sandbox: CriSandbox, podIPs: string[], fresh: boolean): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    const current = fresh ? new Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus; older: string[] }>() : await this.byName(sandbox.id, uid);
+    const current: ContainersByName = fresh ? new Map() : await this.byName(sandbox.id, uid);
     // Kill what failed its liveness/startup probe; it restarts below like any exited container.
     for (const { latest } of current.values()) {
       const why = this.toKill.get(latest.id);
@@ -522,7 +525,7 @@ export class PodSync {
 
   private async writeStatus(pod: Pod, sandbox: CriSandbox | undefined, podIPs: string[], stoppedForDeletion: boolean): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    const current = sandbox ? await this.byName(sandbox.id, uid) : new Map<string, { latest: CriContainerStatus; previous?: CriContainerStatus }>();
+    const current: ContainersByName = sandbox ? await this.byName(sandbox.id, uid) : new Map();
     const view: PodView = {
       sandboxReady: !!sandbox && sandbox.state === 'SANDBOX_READY' && !stoppedForDeletion,
       podIPs,

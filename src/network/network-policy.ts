@@ -114,6 +114,8 @@ export function policyRules(input: PolicyInput): RuleSet {
       add('K8TS-NETPOL', `${direction === 'Ingress' ? '-d' : '-s'} ${pod.ip}/32 -m comment --comment "${pod.namespace}/${pod.name} ${direction.toLowerCase()}" -j ${chain}`);
       add(chain, `-j MARK --set-xmark 0x0/${ALLOWED}`);
       const peerFlag = direction === 'Ingress' ? '-s' : '-d';
+      // Named ports are the destination's: this pod's for ingress, the peer pod's for egress.
+      const ownPorts = direction === 'Ingress' ? pod : undefined;
       for (const policy of selecting) {
         const rules = (direction === 'Ingress' ? policy.spec.ingress : policy.spec.egress) ?? [];
         rules.forEach((rule, i) => {
@@ -124,7 +126,7 @@ export function policyRules(input: PolicyInput): RuleSet {
           };
           if (!peers.length) {
             // No peers: from (or to) anywhere.
-            allow('', direction === 'Ingress' ? pod : undefined);
+            allow('', ownPorts);
             return;
           }
           for (const peer of peers) {
@@ -137,13 +139,13 @@ export function policyRules(input: PolicyInput): RuleSet {
                   for (const e of except) add(sub, `${peerFlag} ${e} -j RETURN`);
                   add(sub, `-j MARK --or-mark ${ALLOWED}`);
                 }
-                for (const port of portMatches(rule.ports, direction === 'Ingress' ? pod : undefined)) add(chain, `${peerFlag} ${peer.ipBlock.cidr}${port ? ` ${port}` : ''} ${comment} -j ${sub}`);
+                for (const port of portMatches(rule.ports, ownPorts)) add(chain, `${peerFlag} ${peer.ipBlock.cidr}${port ? ` ${port}` : ''} ${comment} -j ${sub}`);
               } else {
-                allow(`${peerFlag} ${peer.ipBlock.cidr}`, direction === 'Ingress' ? pod : undefined);
+                allow(`${peerFlag} ${peer.ipBlock.cidr}`, ownPorts);
               }
               continue;
             }
-            for (const peerPod of peerPods(peer, policy.namespace)) allow(`${peerFlag} ${peerPod.ip}/32`, direction === 'Ingress' ? pod : peerPod);
+            for (const peerPod of peerPods(peer, policy.namespace)) allow(`${peerFlag} ${peerPod.ip}/32`, ownPorts ?? peerPod);
           }
         });
       }

@@ -139,7 +139,6 @@ export class PodNetwork {
     });
   }
 
-
   private async sync(): Promise<void> {
     const nodes = this.o.nodes.list().map(view);
     const self = nodes.find((n) => n.name === this.o.nodeName);

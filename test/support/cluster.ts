@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { masqueradeChain } from '../../src/network/pod-network.js';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
@@ -178,7 +179,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       if (opts.containerd) {
         if (bridge) {
           spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-          removeNatChain(`K8TS-MASQ-${bridge}`);
+          removeNatChain(masqueradeChain(bridge));
         }
         unmountUnder(dataDir);
       }
