@@ -4,13 +4,12 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import type { RawClient } from '../test/support/api-client.js';
 import { deleteWorkloads, run, startCluster, type TestCluster } from '../test/support/cluster.js';
 import { busyboxImageArchive } from '../test/support/containerd.js';
-import { createNetworkLab, type LabMachine } from '../test/support/network-lab.js';
+import { createNetworkLab, podNetns, type LabMachine } from '../test/support/network-lab.js';
 
 /** The p-th percentile of an ascending list. */
 export function percentile(sorted: number[], p: number): number {
@@ -118,6 +117,18 @@ export interface LoadResult {
   perSecond: number;
   p50: number;
   p99: number;
+  /** The load generator's own CPU per request, µs. */
+  cpuPerRequestUs: number;
+}
+
+export interface LabCluster {
+  cluster: TestCluster;
+  machine: LabMachine;
+  /** Runs a command in pod `pod`'s network namespace; its stdout. */
+  inPod(pod: string, cmd: string[]): Promise<string>;
+  /** Runs bench/load.js on the node, or in the network namespace of pod `fromPod` (as that pod's traffic). */
+  load(args: string[], fromPod?: string): Promise<LoadResult>;
+  destroy(): Promise<void>;
 }
 
 /**
@@ -125,7 +136,7 @@ export interface LoadResult {
  * with a busybox image holding `applets`; `load` runs bench/load.js on that machine or, with
  * `fromPod`, inside a pod's network namespace — the node's own Node.js, the pod's network.
  */
-export async function startLabCluster(name: string, applets: string[]): Promise<{ cluster: TestCluster; machine: LabMachine; load(args: string[], fromPod?: string): Promise<LoadResult>; destroy(): Promise<void> }> {
+export async function startLabCluster(name: string, applets: string[]): Promise<LabCluster> {
   const lab = createNetworkLab(1);
   const machine = lab.machines[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), `k8ts-bench-${name}-`));
@@ -134,25 +145,18 @@ export async function startLabCluster(name: string, applets: string[]): Promise<
   const cluster = await startCluster({ dataDir, containerd: { nodeName: `${name}-node` }, machine });
   await cluster.k(['wait', '--for=condition=Ready', `node/${name}-node`, '--timeout=60s']);
   const loadScript = join(import.meta.dirname, 'load.js');
+  /** Runs a command on the node or, with `pod`, in that pod's network namespace (its traffic is the pod's). */
+  const inNetwork = async (pod: string | undefined, cmd: string[]): Promise<string> => {
+    const exec = pod ? ['nsenter', `--net=/run/netns/${podNetns(machine, (await cluster.k(['get', 'pod', pod, '-o', 'jsonpath={.status.podIP}'])).trim())}`] : machine.exec;
+    const r = await run(exec[0]!, [...exec.slice(1), ...cmd], { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`${cmd.join(' ')} on ${pod ?? 'the node'} failed: ${r.stderr}`);
+    return r.stdout;
+  };
   return {
     cluster,
     machine,
-    /** Runs bench/load.js on the node, or in the network namespace of pod `fromPod` (as that pod's traffic). */
-    async load(args, fromPod) {
-      let exec = machine.exec;
-      if (fromPod) {
-        const ip = (await cluster.k(['get', 'pod', fromPod, '-o', 'jsonpath={.status.podIP}'])).trim();
-        // Among the pod namespaces whose veth peers are on this machine's bridge (a crashed run may
-        // have left others with the same addresses), the one with the pod's address.
-        const peers = [...(await run('ip', ['-n', machine.netns, '-o', 'link'])).stdout.matchAll(/link-netns (\S+)/g)].map((m) => m[1]!);
-        const netns = peers.find((n) => spawnSync('ip', ['-n', n, '-4', '-o', 'addr'], { encoding: 'utf8' }).stdout.includes(` ${ip}/`));
-        if (!netns) throw new Error(`no network namespace holds ${fromPod}'s address ${ip}`);
-        exec = ['nsenter', `--net=/run/netns/${netns}`];
-      }
-      const r = await run(exec[0]!, [...exec.slice(1), process.execPath, loadScript, ...args], { timeoutMs: 120_000 });
-      if (r.code !== 0) throw new Error(`load ${args.join(' ')} failed: ${r.stderr}`);
-      return JSON.parse(r.stdout) as LoadResult;
-    },
+    inPod: (pod, cmd) => inNetwork(pod, cmd),
+    load: async (args, fromPod) => JSON.parse(await inNetwork(fromPod, [process.execPath, loadScript, ...args])) as LoadResult,
     async destroy() {
       await deleteWorkloads(cluster);
       await cluster.destroy();

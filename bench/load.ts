@@ -2,7 +2,7 @@
  * A load generator the network benchmarks run inside a lab machine's network namespace
  * (`nsenter --net=… node dist/bench/load.js …`), where pod and Service addresses are routed.
  * Keeps `--concurrency` requests in flight for `--seconds` and prints one JSON line:
- * {requests, errors, seconds, perSecond, p50, p99} (latencies in ms).
+ * {requests, errors, seconds, perSecond, p50, p99, cpuPerRequestUs} (latencies in ms; the client's own CPU).
  *   http: `load.js http URL[,URL…] [--host H] [--keep-alive]`: a new connection per request, as
  *         busybox httpd closes them; with --keep-alive the client keeps its connections open
  *         where the server lets it (HTTP/1.1's default, which an ingress allows although the
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   let errors = 0;
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) {
@@ -84,8 +85,9 @@ async function main(): Promise<void> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
-  process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) })}\n`);
+  process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, latencies.length + errors) })}\n`);
   process.exit(0);
 }
 

@@ -17,9 +17,14 @@ import { servicePorts, type ServicePort } from './service-ports.js';
 
 const run = promisify(execFile);
 
-/** `conntrack -D` of a UDP destination; exits 1 when there was nothing to delete. */
-async function deleteConntrack(ip: string, port: string): Promise<void> {
-  await run('conntrack', ['-D', '-p', 'udp', '--orig-dst', ip, '--orig-port-dst', port]).catch(() => undefined);
+/** `conntrack -D` of a UDP destination (a port on any address without `ip`); exits 1 when there was nothing to delete. */
+async function deleteConntrack(ip: string | undefined, port: number): Promise<void> {
+  await run('conntrack', ['-D', '-p', 'udp', ...(ip ? ['--orig-dst', ip] : []), '--orig-port-dst', String(port)]).catch(() => undefined);
+}
+
+/** Where a UDP Service port is reached: its ClusterIP, external addresses and node port. */
+function udpDestinations(p: ServicePort): Array<{ ip?: string; port: number }> {
+  return [...(p.clusterIP ? [{ ip: p.clusterIP, port: p.port }] : []), ...p.externalIPs.map((ip) => ({ ip, port: p.port })), ...(p.nodePort ? [{ port: p.nodePort }] : [])];
 }
 
 export interface KubeProxyOptions {
@@ -98,21 +103,20 @@ export class KubeProxy {
   /**
    * UDP has no connection to close: conntrack keeps sending a client's datagrams where they went
    * before (to a deleted pod, or unrouted while the rules were missing). So when a UDP port's
-   * endpoints change — and for every UDP port at the first sync — its entries are deleted, as
-   * kube-proxy does with `conntrack -D`.
+   * endpoints change — and for every UDP port at the first sync — its entries are deleted (for
+   * its ClusterIP, external addresses and node port), as kube-proxy does with `conntrack -D`.
    */
   private async clearStaleUdp(ports: ServicePort[]): Promise<void> {
-    const now = new Map<string, string>();
+    const now = new Map<string, { port: ServicePort; endpoints: string }>();
     for (const p of ports) {
-      if (p.protocol !== 'UDP' || !p.clusterIP) continue;
-      now.set(`${p.clusterIP}:${p.port}`, p.clusterEndpoints.map((e) => `${e.ip}:${e.port}`).sort().join(','));
+      if (p.protocol !== 'UDP') continue;
+      // Where it is reached and where that leads: a change of either makes old entries wrong.
+      const endpoints = [udpDestinations(p).map((d) => `${d.ip ?? '*'}:${d.port}`), ...[p.clusterEndpoints, p.allEndpoints, p.localEndpoints].map((es) => es.map((e) => `${e.ip}:${e.port}`).sort())].map((l) => l.join(',')).join('|');
+      now.set(p.id, { port: p, endpoints });
     }
-    const stale = [...now].filter(([k, v]) => this.udpEndpoints.get(k) !== v).map(([k]) => k);
-    this.udpEndpoints = now;
-    for (const key of stale) {
-      const [ip, port] = key.split(':') as [string, string];
-      await deleteConntrack(ip, port);
-    }
+    const stale = [...now.values()].filter((v) => this.udpEndpoints.get(v.port.id) !== v.endpoints);
+    this.udpEndpoints = new Map([...now].map(([id, v]) => [id, v.endpoints]));
+    for (const { port } of stale) for (const d of udpDestinations(port)) await deleteConntrack(d.ip, d.port);
   }
 
   private async syncOnce(): Promise<void> {

@@ -5,6 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { deleteWorkloads, startCluster, type TestCluster } from '../support/cluster.js';
 import { busyboxImageArchive, skipWithoutContainers } from '../support/containerd.js';
 import { eventually as poll } from '../support/eventually.js';
-import { createNetworkLab, type NetworkLab } from '../support/network-lab.js';
+import { createNetworkLab, podNetns, type NetworkLab } from '../support/network-lab.js';
 import { createCertificateAuthority, issueServingCertificate } from '../../src/pki/certificate-authority.js';
 
 const skip = skipWithoutContainers();
@@ -256,6 +258,52 @@ test('a NetworkPolicy that denies ingress makes connections fail; allowing a lab
   assert.equal(await probe('solo'), false, 'solo is still shut out');
   await c!.k(['delete', 'networkpolicy', '--all']);
   await eventually('solo let in', () => probe('solo'));
+});
+
+test('UDP clients that keep their sockets follow the Service when its backend pod goes, through the ClusterIP and the node port (stale conntrack entries are cleared)', { skip }, async () => {
+  // busybox has no UDP server: Node.js answers from inside each pod's network namespace, which is
+  // what the Service's traffic reaches. Each client sends from one socket, as a DNS resolver or a
+  // metrics agent does: its datagrams share one conntrack entry, refreshed by every exchange, so
+  // without clearing they would go to the deleted pod's address for good.
+  const machine = lab!.machines[0]!;
+  const inPod = async (pod: string, script: string): Promise<ChildProcess> => {
+    const ip = (await c!.k(['get', 'pod', pod, '-o', 'jsonpath={.status.podIP}'])).trim();
+    return spawn('nsenter', [`--net=/run/netns/${podNetns(machine, ip)}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  };
+  // udp-a serves alone first, so both clients are held to it; udp-b joins before udp-a goes.
+  await c!.k(['run', 'udp-a', '--image=busybox:1.36', '--labels=app=udp', '--restart=Never', '--', 'sleep', '3600']);
+  await c!.k(['run', 'udp-b', '--image=busybox:1.36', '--labels=app=udp-spare', '--restart=Never', '--', 'sleep', '3600']);
+  await c!.k(['create', 'service', 'nodeport', 'udp', '--tcp=5300:5300']);
+  await c!.k(['patch', 'service', 'udp', '--type=json', '-p', '[{"op":"replace","path":"/spec/ports/0/protocol","value":"UDP"}]']);
+  await c!.k(['wait', '--for=condition=Ready', 'pod/udp-a', 'pod/udp-b', '--timeout=90s']);
+  const servers = new Map<string, ChildProcess>();
+  for (const pod of ['udp-a', 'udp-b']) servers.set(pod, await inPod(pod, `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(${JSON.stringify(pod)}, r.port, r.address)); s.bind(5300)`));
+  const ip = await clusterIP('udp');
+  const nodePort = Number(await c!.k(['get', 'svc', 'udp', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+  // Who answered each client last, and how many answers it has had.
+  const heard = { pod: { last: '', count: 0 }, host: { last: '', count: 0 } };
+  const fromPod = await inPod('client', `const s = require('dgram').createSocket('udp4'); s.on('message', (m) => console.log(m.toString())); s.bind(40053, () => setInterval(() => s.send('hi', 5300, ${JSON.stringify(ip)}), 100))`);
+  fromPod.stdout!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) heard.pod = { last: line, count: heard.pod.count + 1 };
+  });
+  const fromHost = createSocket('udp4');
+  fromHost.on('message', (m) => (heard.host = { last: m.toString(), count: heard.host.count + 1 }));
+  await new Promise<void>((resolve) => fromHost.bind(40054, lab!.hostIP, resolve));
+  const tick = setInterval(() => fromHost.send('hi', nodePort, machine.ip), 100);
+  try {
+    await eventually('both clients answered by udp-a', async () => heard.pod.last === 'udp-a' && heard.host.last === 'udp-a', 30_000);
+    await c!.k(['label', 'pod', 'udp-b', 'app=udp', '--overwrite']);
+    servers.get('udp-a')!.kill();
+    await c!.k(['delete', 'pod', 'udp-a', '--grace-period=1']);
+    const before = { pod: heard.pod.count, host: heard.host.count };
+    await eventually('answers from udp-b on both clients\' sockets', async () => heard.pod.last === 'udp-b' && heard.pod.count > before.pod && heard.host.last === 'udp-b' && heard.host.count > before.host, 20_000);
+  } finally {
+    clearInterval(tick);
+    fromHost.close();
+    fromPod.kill();
+    for (const s of servers.values()) s.kill();
+    await c!.k(['delete', 'pod,service', '-l', 'app in (udp, udp-spare)', '--grace-period=1', '--ignore-not-found']);
+  }
 });
 
 test('a deleted Service leaves no rules behind, and a stopped k8ts leaves none at all', { skip }, async () => {

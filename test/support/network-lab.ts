@@ -73,3 +73,16 @@ export function createNetworkLab(count: number): NetworkLab {
   }
   return lab;
 }
+
+/**
+ * The network namespace of the pod with address `podIP` on a lab machine: among the namespaces
+ * whose veth peers are on that machine (a crashed run may have left others holding the same
+ * addresses), the one with the address.
+ */
+export function podNetns(machine: LabMachine, podIP: string): string {
+  const links = execFileSync('ip', ['-n', machine.netns, '-o', 'link'], { encoding: 'utf8' });
+  const peers = [...links.matchAll(/link-netns (\S+)/g)].map((m) => m[1]!);
+  const netns = peers.find((n) => spawnSync('ip', ['-n', n, '-4', '-o', 'addr'], { encoding: 'utf8' }).stdout.includes(` ${podIP}/`));
+  if (!netns) throw new Error(`no network namespace on ${machine.netns} holds the pod address ${podIP}`);
+  return netns;
+}
