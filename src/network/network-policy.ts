@@ -172,12 +172,13 @@ export interface NetworkPolicyOptions {
  */
 export class NetworkPolicyEnforcer {
   private readonly syncer: IptablesSyncer;
-  private readonly runs = new CoalescedRun(() => this.runOnce());
+  private readonly runs: CoalescedRun;
   private stopped = false;
   private watchingPods: Promise<void> | undefined;
 
   constructor(private readonly o: NetworkPolicyOptions) {
     this.syncer = new IptablesSyncer(o.runner, policyLayout);
+    this.runs = new CoalescedRun(() => this.sync(), { retryMs: 1000, onError: (e) => o.log.error('could not sync network policy rules; retrying in 1 s', { err: e.message }) });
     const changed = { onAdd: () => this.schedule(), onUpdate: (a: ApiObject, b: ApiObject) => a !== b && this.schedule(), onDelete: () => this.schedule() };
     for (const inf of [o.policies, o.pods, o.namespaces]) inf.addEventHandler(changed);
   }
@@ -190,6 +191,7 @@ export class NetworkPolicyEnforcer {
 
   stop(): void {
     this.stopped = true;
+    void this.runs.stop();
   }
 
   private schedule(): void {
@@ -204,15 +206,9 @@ export class NetworkPolicyEnforcer {
     this.runs.request();
   }
 
-  private async runOnce(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const pods = this.watchingPods ? this.o.pods.list().map(policyPod).filter((p): p is PolicyPod => !!p) : [];
-      const result = await this.syncer.sync(policyRules({ policies: this.o.policies.list(), pods, namespaces: this.watchingPods ? this.o.namespaces.list() : [], nodeName: this.o.nodeName }));
-      this.o.log.debug('synced network policy rules', { ...result });
-    } catch (e) {
-      this.o.log.error('could not sync network policy rules; retrying in 1 s', { err: (e as Error).message });
-      setTimeout(() => this.schedule(), 1000).unref();
-    }
+  private async sync(): Promise<void> {
+    const pods = this.watchingPods ? this.o.pods.list().map(policyPod).filter((p): p is PolicyPod => !!p) : [];
+    const result = await this.syncer.sync(policyRules({ policies: this.o.policies.list(), pods, namespaces: this.watchingPods ? this.o.namespaces.list() : [], nodeName: this.o.nodeName }));
+    this.o.log.debug('synced network policy rules', { ...result });
   }
 }

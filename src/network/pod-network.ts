@@ -83,12 +83,13 @@ export class PodNetwork {
   /** podCIDR → the route's arguments as installed, to skip unchanged ones and remove stale ones. */
   private readonly routes = new Map<string, string>();
   private vtepMAC: string | undefined;
-  private readonly runs = new CoalescedRun(() => this.runOnce());
+  private readonly runs: CoalescedRun;
   private stopped = false;
   private lastMasq = '';
 
   constructor(private readonly o: PodNetworkOptions) {
     this.iptables = o.iptables ?? systemIptables();
+    this.runs = new CoalescedRun(() => this.sync(), { retryMs: 2000, onError: (e) => o.log.warn('could not program the pod network; retrying in 2 s', { err: e.message }) });
     // Heartbeats change Nodes every few seconds; only pod ranges, addresses and VTEPs matter here.
     const changed = (a: ApiObject, b: ApiObject): boolean => JSON.stringify(view(a)) !== JSON.stringify(view(b));
     o.nodes.addEventHandler({ onAdd: () => this.schedule(), onUpdate: (a, b) => changed(a, b) && this.schedule(), onDelete: () => this.schedule() });
@@ -104,6 +105,7 @@ export class PodNetwork {
 
   stop(): void {
     this.stopped = true;
+    void this.runs.stop();
   }
 
   /** The VXLAN device, with this node's `.0` address; its MAC goes on the Node for the peers. */
@@ -129,14 +131,6 @@ export class PodNetwork {
   private schedule(): void {
     if (this.stopped || !this.o.nodes.hasSynced()) return;
     this.runs.request();
-  }
-
-  private async runOnce(): Promise<void> {
-    if (this.stopped) return;
-    await this.sync().catch((e: unknown) => {
-      this.o.log.warn('could not program the pod network; retrying in 2 s', { err: (e as Error).message });
-      setTimeout(() => this.schedule(), 2000).unref();
-    });
   }
 
   private async sync(): Promise<void> {

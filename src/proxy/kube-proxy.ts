@@ -49,7 +49,7 @@ export interface SyncReport {
 
 export class KubeProxy {
   private readonly syncer: IptablesSyncer;
-  private readonly runs = new CoalescedRun(() => this.runOnce());
+  private readonly runs: CoalescedRun;
   private stopped = false;
   private fullTimer: NodeJS.Timeout | undefined;
   /** UDP ClusterIP ports and their endpoints at the last sync, to find the ones that changed. */
@@ -59,6 +59,7 @@ export class KubeProxy {
 
   constructor(private readonly o: KubeProxyOptions) {
     this.syncer = new IptablesSyncer(o.runner);
+    this.runs = new CoalescedRun(() => this.syncOnce(), { retryMs: 1000, onError: (e) => o.log.error('could not sync Service rules; retrying in 1 s', { err: e.message }) });
     o.endpointSlices.addIndexer('serviceName', indexes.serviceName);
     const changed = { onAdd: () => this.schedule(), onUpdate: (a: ApiObject, b: ApiObject) => a !== b && this.schedule(), onDelete: () => this.schedule() };
     o.services.addEventHandler(changed);
@@ -81,7 +82,7 @@ export class KubeProxy {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.fullTimer);
-    await this.runs.idle();
+    await this.runs.stop();
     await this.syncer.cleanup().catch((e: unknown) => this.o.log.warn('could not remove the Service rules', { err: String(e) }));
   }
 
@@ -92,11 +93,6 @@ export class KubeProxy {
   private schedule(): void {
     if (this.stopped || !this.o.services.hasSynced() || !this.o.endpointSlices.hasSynced()) return;
     this.runs.request();
-  }
-
-  private async runOnce(): Promise<void> {
-    if (this.stopped) return;
-    await this.syncOnce();
   }
 
 
@@ -121,16 +117,11 @@ export class KubeProxy {
 
   private async syncOnce(): Promise<void> {
     const t0 = performance.now();
-    try {
-      const ports = servicePorts(this.o.services.list(), (ns, name) => this.o.endpointSlices.byIndex('serviceName', `${ns}/${name}`), this.o.nodeName);
-      const result = await this.syncer.sync(proxyRules(ports, { bridge: this.o.bridge }));
-      await this.clearStaleUdp(ports);
-      const ms = performance.now() - t0;
-      this.last = { at: Date.now(), ms, full: result.full, written: result.written };
-      this.o.log.debug('synced Service rules', { ms: Math.round(ms), servicePorts: ports.length, ...result });
-    } catch (e) {
-      this.o.log.error('could not sync Service rules; retrying in 1 s', { err: (e as Error).message });
-      setTimeout(() => this.schedule(), 1000).unref();
-    }
+    const ports = servicePorts(this.o.services.list(), (ns, name) => this.o.endpointSlices.byIndex('serviceName', `${ns}/${name}`), this.o.nodeName);
+    const result = await this.syncer.sync(proxyRules(ports, { bridge: this.o.bridge }));
+    await this.clearStaleUdp(ports);
+    const ms = performance.now() - t0;
+    this.last = { at: Date.now(), ms, full: result.full, written: result.written };
+    this.o.log.debug('synced Service rules', { ms: Math.round(ms), servicePorts: ports.length, ...result });
   }
 }
