@@ -84,7 +84,6 @@ export class PodNetwork {
   private readonly routes = new Map<string, string>();
   private vtepMAC: string | undefined;
   private readonly runs: CoalescedRun;
-  private stopped = false;
   private lastMasq = '';
 
   constructor(private readonly o: PodNetworkOptions) {
@@ -104,7 +103,6 @@ export class PodNetwork {
   }
 
   stop(): void {
-    this.stopped = true;
     void this.runs.stop();
   }
 
@@ -129,7 +127,7 @@ export class PodNetwork {
   }
 
   private schedule(): void {
-    if (this.stopped || !this.o.nodes.hasSynced()) return;
+    if (!this.o.nodes.hasSynced()) return;
     this.runs.request();
   }
 

@@ -50,10 +50,9 @@ export interface SyncReport {
 export class KubeProxy {
   private readonly syncer: IptablesSyncer;
   private readonly runs: CoalescedRun;
-  private stopped = false;
   private fullTimer: NodeJS.Timeout | undefined;
-  /** UDP ClusterIP ports and their endpoints at the last sync, to find the ones that changed. */
-  private udpEndpoints = new Map<string, string>();
+  /** UDP Service ports (by id) at the last sync: their addresses and endpoints, to find the ones that changed. */
+  private udpSeen = new Map<string, string>();
   /** Reported by `lastSync()`: for benchmarks and tests. */
   private last: SyncReport | undefined;
 
@@ -80,7 +79,6 @@ export class KubeProxy {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.fullTimer);
     await this.runs.stop();
     await this.syncer.cleanup().catch((e: unknown) => this.o.log.warn('could not remove the Service rules', { err: String(e) }));
@@ -91,10 +89,9 @@ export class KubeProxy {
   }
 
   private schedule(): void {
-    if (this.stopped || !this.o.services.hasSynced() || !this.o.endpointSlices.hasSynced()) return;
+    if (!this.o.services.hasSynced() || !this.o.endpointSlices.hasSynced()) return;
     this.runs.request();
   }
-
 
   /**
    * UDP has no connection to close: conntrack keeps sending a client's datagrams where they went
@@ -103,16 +100,17 @@ export class KubeProxy {
    * its ClusterIP, external addresses and node port), as kube-proxy does with `conntrack -D`.
    */
   private async clearStaleUdp(ports: ServicePort[]): Promise<void> {
-    const now = new Map<string, { port: ServicePort; endpoints: string }>();
+    const now = new Map<string, string>();
+    const stale: ServicePort[] = [];
     for (const p of ports) {
       if (p.protocol !== 'UDP') continue;
       // Where it is reached and where that leads: a change of either makes old entries wrong.
-      const endpoints = [udpDestinations(p).map((d) => `${d.ip ?? '*'}:${d.port}`), ...[p.clusterEndpoints, p.allEndpoints, p.localEndpoints].map((es) => es.map((e) => `${e.ip}:${e.port}`).sort())].map((l) => l.join(',')).join('|');
-      now.set(p.id, { port: p, endpoints });
+      const seen = [udpDestinations(p).map((d) => `${d.ip ?? '*'}:${d.port}`), ...[p.clusterEndpoints, p.allEndpoints, p.localEndpoints].map((es) => es.map((e) => `${e.ip}:${e.port}`).sort())].map((l) => l.join(',')).join('|');
+      now.set(p.id, seen);
+      if (this.udpSeen.get(p.id) !== seen) stale.push(p);
     }
-    const stale = [...now.values()].filter((v) => this.udpEndpoints.get(v.port.id) !== v.endpoints);
-    this.udpEndpoints = new Map([...now].map(([id, v]) => [id, v.endpoints]));
-    for (const { port } of stale) for (const d of udpDestinations(port)) await deleteConntrack(d.ip, d.port);
+    this.udpSeen = now;
+    for (const p of stale) for (const d of udpDestinations(p)) await deleteConntrack(d.ip, d.port);
   }
 
   private async syncOnce(): Promise<void> {
