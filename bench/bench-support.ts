@@ -119,6 +119,8 @@ export interface LoadResult {
   p99: number;
   /** The load generator's own CPU per request, µs. */
   cpuPerRequestUs: number;
+  /** TCP connections the load generator opened per request (HTTP only). */
+  connectionsPerRequest?: number;
 }
 
 export interface LabCluster {

@@ -2,11 +2,12 @@
  * A load generator the network benchmarks run inside a lab machine's network namespace
  * (`nsenter --net=… node dist/bench/load.js …`), where pod and Service addresses are routed.
  * Keeps `--concurrency` requests in flight for `--seconds` and prints one JSON line:
- * {requests, errors, seconds, perSecond, p50, p99, cpuPerRequestUs} (latencies in ms; the client's own CPU).
- *   http: `load.js http URL[,URL…] [--host H] [--keep-alive]`: a new connection per request, as
- *         busybox httpd closes them; with --keep-alive the client keeps its connections open
- *         where the server lets it (HTTP/1.1's default, which an ingress allows although the
- *         pods behind it close theirs); several URLs are taken in turn.
+ * {requests, errors, seconds, perSecond, p50, p99, cpuPerRequestUs, connectionsPerRequest}
+ * (latencies in ms; the client's own CPU; the TCP connections it opened per request).
+ *   http: `load.js http URL[,URL…] [--host H] [--keep-alive]`: a new connection per request; with
+ *         --keep-alive the client keeps its connections where the server lets it, as HTTP/1.1
+ *         clients and load generators (wrk, hey, ab -k) do — busybox httpd answers
+ *         `Connection: close`, an ingress keeps them; several URLs are taken in turn.
  *   dns:  `load.js dns SERVER NAME`: UDP A queries.
  */
 import { Agent, request } from 'node:http';
@@ -22,11 +23,19 @@ const flag = (name: string, dflt: string): string => {
 const SECONDS = Number(flag('seconds', '10'));
 const CONCURRENCY = Number(flag('concurrency', '8'));
 
+const sockets = new WeakSet<object>();
+let connections = 0;
+
 function httpOnce(url: URL, host: string | undefined, agent: Agent | false): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port || 80, path: url.pathname, agent, headers: host ? { host } : {}, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('socket', (s) => {
+      if (sockets.has(s)) return;
+      sockets.add(s);
+      connections++;
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
@@ -87,7 +96,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
-  process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, latencies.length + errors) })}\n`);
+  process.stdout.write(`${JSON.stringify({ requests: latencies.length, errors, seconds, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, latencies.length + errors), connectionsPerRequest: connections / Math.max(1, latencies.length + errors) })}\n`);
   process.exit(0);
 }
 

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { freePort, startCluster, type TestCluster } from '../support/cluster.js';
@@ -37,9 +37,11 @@ before(async () => {
   c = await startCluster({ dataDir, containerd: { nodeName: 'k8ts-lifecycle-node' } });
 });
 after(async () => {
-  if (!c) return;
-  await c.k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => undefined);
-  await c.destroy();
+  if (c) {
+    await c.k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => undefined);
+    await c.destroy();
+  }
+  rmSync(hostDir, { recursive: true, force: true });
 });
 
 test('postStart runs after the container starts; preStop runs before it is stopped', { skip }, async () => {

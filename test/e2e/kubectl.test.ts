@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, sedEditor, type TestCluster } from '../support/cluster.js';
@@ -49,6 +49,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
     after(async () => {
       await c?.destroy();
       await etcd?.stop();
+      rmSync(work, { recursive: true, force: true });
     });
     const skip = (): boolean => backend === 'etcd' && !findEtcd() && !process.env['CI'];
 

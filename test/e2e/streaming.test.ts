@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { freePort, run, startCluster, type TestCluster } from '../support/cluster.js';
@@ -63,6 +63,7 @@ spec:
   await c.k(['wait', '--for=condition=Ready', 'pod/shell', 'pod/echo', '--timeout=90s']);
 });
 after(async () => {
+  rmSync(work, { recursive: true, force: true });
   if (!c) return;
   await c.k(['delete', 'pods', '--all', '--grace-period=1', '--wait=true']).catch(() => undefined);
   await c.destroy();

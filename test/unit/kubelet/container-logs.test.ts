@@ -1,13 +1,16 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseCriLog, streamLog } from '../../../src/kubelet/server/container-logs.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'k8ts-logs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
 const file = (text: string): string => {
-  const p = join(mkdtempSync(join(tmpdir(), 'k8ts-logs-')), '0.log');
+  const p = join(dir, `${files++}.log`);
   writeFileSync(p, text);
   return p;
 };
