@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addServerCommand } from './server.js';
 import { addAgentCommand } from './agent.js';
@@ -8,7 +9,7 @@ const program = new Command();
 program
   .name('k8ts')
   .description('Kubernetes, written in TypeScript: one CLI for the whole cluster.')
-  .version(process.env['npm_package_version'] ?? '0.1.0');
+  .version((JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
 addServerCommand(program);
 addAgentCommand(program);
 addImagesCommand(program);
