@@ -2,16 +2,17 @@
  * The ingress controller of a node: an HTTP and an HTTPS reverse proxy on the node's addresses
  * that route by the Ingresses of class `k8ts` (the default IngressClass) to the ready endpoints of
  * their backend Services, round robin. TLS certificates come from the Secrets the Ingresses name,
- * chosen by SNI. Ingress, Service, endpoint and Secret changes swap tables in memory: the
- * listening sockets and open connections are never touched, so nothing is dropped on a change.
+ * chosen by the server name the client asks for (SNI). Ingress, Service, endpoint and Secret
+ * changes swap tables in memory: the listening sockets and open connections are never touched,
+ * so nothing is dropped on a change.
  */
 import { Agent as HttpAgent, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { connect, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { indexes, type SharedInformer } from '../client/informer.js';
 import type { Logger } from '../machinery/logger.js';
 import { selfSignedCertificate } from '../pki/self-signed.js';
+import { clientHelloServerName } from './client-hello.js';
 import { IngressRoutes, isOurs, ourClassIsDefault, type Backend } from './ingress-routes.js';
 
 export interface IngressControllerOptions {
@@ -66,11 +67,22 @@ function forwardedHeaders(req: IncomingMessage, proto: string): string[] {
   return out;
 }
 
+/** How long a client may take to send its ClientHello. */
+const HELLO_TIMEOUT_MS = 10_000;
+
 export class IngressController {
   private routes: IngressRoutes | undefined;
-  private readonly contexts = new Map<string, { rv: string; ctx: SecureContext }>();
-  private defaultContext: SecureContext | undefined;
-  private readonly servers: Server[] = [];
+  /**
+   * An HTTPS server per TLS Secret (by `ns/name`, rebuilt when the Secret changes) and one with
+   * the default certificate. None listens: the HTTPS port's TCP server reads the ClientHello's
+   * server name and hands the connection to the one whose certificate it needs.
+   */
+  private readonly tlsServers = new Map<string, { rv: string; server: HttpsServer }>();
+  private defaultTls: HttpsServer | undefined;
+  /** Connections on the HTTPS port (their servers do not listen, so cannot close them). */
+  private readonly tlsConnections = new Set<Socket>();
+  private http: Server | undefined;
+  private tlsFront: TcpServer | undefined;
   private next = 0;
   /** Connections to backends that keep them are reused (busybox httpd closes each one). */
   private readonly agent = new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: 5_000 });
@@ -86,32 +98,61 @@ export class IngressController {
   async start(): Promise<{ http: number; https: number }> {
     await Promise.all([this.o.ingresses, this.o.ingressClasses, this.o.services, this.o.endpointSlices, this.o.secrets].map((i) => i.start()));
     const cert = await selfSignedCertificate({ commonName: 'k8ts-ingress-default', dnsNames: ['k8ts-ingress-default'], ips: [] });
-    this.defaultContext = createSecureContext({ cert: cert.certPem, key: cert.keyPem });
+    this.defaultTls = this.httpsServer(cert.certPem, cert.keyPem);
     const http = createHttpServer((req, res) => this.handle(req, res, 'http'));
-    const https = createHttpsServer({ cert: cert.certPem, key: cert.keyPem, SNICallback: (name, cb) => cb(null, this.contextFor(name)) }, (req, res) => this.handle(req, res, 'https'));
-    for (const s of [http, https]) s.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
-    const listen = (s: Server, port: number): Promise<number> =>
+    http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+    const front = createTcpServer((socket) => this.handOver(socket));
+    const listen = (s: TcpServer, port: number): Promise<number> =>
       new Promise((resolve, reject) => {
         s.once('error', reject);
         s.listen(port, this.o.address ?? '0.0.0.0', () => resolve((s.address() as { port: number }).port));
       });
-    const ports = { http: await listen(http, this.o.httpPort), https: await listen(https, this.o.httpsPort) };
-    this.servers.push(http, https);
+    const ports = { http: await listen(http, this.o.httpPort), https: await listen(front, this.o.httpsPort) };
+    this.http = http;
+    this.tlsFront = front;
     this.o.log.info('ingress controller serving', ports);
     return ports;
   }
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      ),
-    );
+    const closed = (s: TcpServer | undefined): Promise<void> => new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    const done = Promise.all([closed(this.http), closed(this.tlsFront)]);
+    this.http?.closeAllConnections();
+    for (const socket of this.tlsConnections) socket.destroy();
+    await done;
+  }
+
+  private httpsServer(cert: string | Buffer, key: string | Buffer): HttpsServer {
+    const server = createHttpsServer({ cert, key }, (req, res) => this.handle(req, res, 'https'));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+    return server;
+  }
+
+  /**
+   * A connection on the HTTPS port: its first TLS record is read for the server name, then put
+   * back, and the connection is given to the HTTPS server with that name's certificate.
+   */
+  private handOver(socket: Socket): void {
+    this.tlsConnections.add(socket);
+    socket.once('close', () => this.tlsConnections.delete(socket));
+    socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
+    const dropped = (): void => void socket.destroy();
+    socket.on('error', dropped);
+    let hello: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      hello = hello.length ? Buffer.concat([hello, chunk]) : chunk;
+      const name = clientHelloServerName(hello);
+      if (name === undefined) return; // the record is not complete yet
+      socket.off('data', onData);
+      socket.off('end', dropped);
+      socket.pause();
+      socket.unshift(hello);
+      socket.setTimeout(0);
+      this.tlsServerFor(name).emit('connection', socket);
+    };
+    socket.on('data', onData);
+    socket.on('end', dropped);
   }
 
   private table(): IngressRoutes {
@@ -122,22 +163,25 @@ export class IngressController {
     return this.routes;
   }
 
-  private contextFor(serverName: string): SecureContext | undefined {
-    const secretKey = this.table().secretFor(serverName);
-    if (!secretKey) return this.defaultContext;
+  /** The HTTPS server with the certificate for a server name (the default one without a name). */
+  private tlsServerFor(serverName: string | null): HttpsServer {
+    const fallback = this.defaultTls!;
+    const secretKey = this.table().secretFor(serverName ?? undefined);
+    if (!secretKey) return fallback;
     const secret = this.o.secrets.getByKey(secretKey);
     const data = (secret?.['data'] ?? {}) as Record<string, string>;
-    if (!secret || !data['tls.crt'] || !data['tls.key']) return this.defaultContext;
+    if (!secret || !data['tls.crt'] || !data['tls.key']) return fallback;
     const rv = String(secret.metadata?.resourceVersion ?? '');
-    const cached = this.contexts.get(secretKey);
-    if (cached?.rv === rv) return cached.ctx;
+    const cached = this.tlsServers.get(secretKey);
+    if (cached?.rv === rv) return cached.server;
     try {
-      const ctx = createSecureContext({ cert: Buffer.from(data['tls.crt'], 'base64'), key: Buffer.from(data['tls.key'], 'base64') });
-      this.contexts.set(secretKey, { rv, ctx });
-      return ctx;
+      // Connections already on the old server keep it; it goes when they do.
+      const server = this.httpsServer(Buffer.from(data['tls.crt'], 'base64'), Buffer.from(data['tls.key'], 'base64'));
+      this.tlsServers.set(secretKey, { rv, server });
+      return server;
     } catch (e) {
       this.o.log.warn('TLS Secret does not hold a usable certificate and key; serving the default certificate', { secret: secretKey, err: (e as Error).message });
-      return this.defaultContext;
+      return fallback;
     }
   }
 

@@ -6,15 +6,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { connect, type Socket } from 'node:net';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { refs, SharedInformer } from '../../../src/client/informer.js';
 import { IngressController } from '../../../src/ingress/ingress-controller.js';
 import { createLogger } from '../../../src/machinery/logger.js';
+import { exportPrivateKeyPem } from '../../../src/pki/key-pair.js';
+import { selfSignedCertificate } from '../../../src/pki/self-signed.js';
+import * as x509 from '../../../src/pki/x509.js';
 import { startPlane, eventually, type Plane } from '../client/in-process-plane.js';
 
 let plane: Plane;
 let ingress: IngressController;
 let port: number;
+let httpsPort: number;
 let backend: Server;
 /** What the backend saw of the last request. */
 let seen: { method?: string; url?: string; headers: IncomingHttpHeaders; rawHeaders: string[]; body: string } = { headers: {}, rawHeaders: [], body: '' };
@@ -120,7 +127,7 @@ before(async () => {
     httpsPort: 0,
     log: createLogger('error'),
   });
-  port = (await ingress.start()).http;
+  ({ http: port, https: httpsPort } = await ingress.start());
   await eventually(async () => (await send({ host: 'web.test' })).status === 200, 'the Ingress routing web.test');
 });
 
@@ -244,4 +251,78 @@ test('an upgrade (as WebSocket uses) reaches the backend with its Upgrade header
   assert.equal(seen.headers.upgrade, 'echo');
   assert.equal(seen.headers.connection, 'Upgrade');
   assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+});
+
+/** A self-signed RSA certificate for a host (the cluster's own certificates are ECDSA). */
+async function rsaCertificate(host: string): Promise<{ certPem: string; keyPem: string }> {
+  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: `CN=${host}`,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm: alg,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: host }])],
+  });
+  return { certPem: cert.toString('pem'), keyPem: await exportPrivateKeyPem(keys.privateKey) };
+}
+
+/** One HTTPS request on a new connection, asking for `servername` (none: no SNI; Node would take the Host header's): the certificate it got and the answer. */
+function httpsOnce(host: string, servername: string | undefined): Promise<{ fingerprint: string; subject: string; status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: '127.0.0.1', port: httpsPort, path: '/', headers: { host }, servername: servername ?? '', rejectUnauthorized: false, agent: false }, (res) => {
+      const cert = (res.socket as TLSSocket).getPeerCertificate();
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ fingerprint: cert.fingerprint256, subject: String(cert.subject.CN ?? ''), status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+test('HTTPS gives each host the certificate of its Secret, RSA or EC, the default one without a name, and a changed Secret to new connections', async () => {
+  const c = plane.client;
+  const tlsSecret = (name: string, pem: { certPem: string; keyPem: string }) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') },
+  });
+  const rsa = await rsaCertificate('rsa.test');
+  const ec = await selfSignedCertificate({ commonName: 'ec.test', dnsNames: ['ec.test'], ips: [] });
+  await c.create(refs.secrets, 'default', tlsSecret('rsa-tls', rsa));
+  await c.create(refs.secrets, 'default', tlsSecret('ec-tls', ec));
+  const rule = (host: string) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 8080 } } } }] } });
+  await c.create(refs.ingresses, 'default', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'secure' },
+    spec: { tls: [{ hosts: ['rsa.test'], secretName: 'rsa-tls' }, { hosts: ['ec.test'], secretName: 'ec-tls' }], rules: [rule('rsa.test'), rule('ec.test')] },
+  });
+  const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
+  // Before the fix, an RSA Secret's certificate lost to the default (EC) one: Node's SNICallback
+  // swaps in only the slot of the default's key type.
+  const viaRsa = await eventually(async () => {
+    const r = await httpsOnce('rsa.test', 'rsa.test');
+    return r.fingerprint === fingerprint(rsa.certPem) && r;
+  }, 'rsa.test served with its RSA certificate');
+  assert.equal(viaRsa.status, 200);
+  assert.equal(viaRsa.body, 'echo:');
+  assert.equal(seen.headers['x-forwarded-proto'], 'https');
+  const viaEc = await httpsOnce('ec.test', 'EC.test');
+  assert.equal(viaEc.fingerprint, fingerprint(ec.certPem));
+  assert.equal(viaEc.status, 200);
+  const unnamed = await httpsOnce('rsa.test', undefined);
+  assert.equal(unnamed.subject, 'k8ts-ingress-default', 'a client that names no server gets the default certificate');
+  assert.equal(unnamed.status, 200, 'and its request is routed by its Host header');
+  const other = await httpsOnce('other.test', 'other.test');
+  assert.equal(other.subject, 'k8ts-ingress-default');
+  assert.equal(other.status, 404);
+
+  const renewed = await rsaCertificate('rsa.test');
+  await c.update(refs.secrets, 'default', { ...tlsSecret('rsa-tls', renewed), metadata: { name: 'rsa-tls', resourceVersion: (await c.get(refs.secrets, 'default', 'rsa-tls')).metadata!.resourceVersion } });
+  await eventually(async () => (await httpsOnce('rsa.test', 'rsa.test')).fingerprint === fingerprint(renewed.certPem), 'the renewed certificate served');
 });
