@@ -170,7 +170,10 @@ export class IngressController {
     if (!secretKey) return fallback;
     const secret = this.o.secrets.getByKey(secretKey);
     const data = (secret?.['data'] ?? {}) as Record<string, string>;
-    if (!secret || !data['tls.crt'] || !data['tls.key']) return fallback;
+    if (!secret || !data['tls.crt'] || !data['tls.key']) {
+      this.tlsServers.delete(secretKey);
+      return fallback;
+    }
     const rv = String(secret.metadata?.resourceVersion ?? '');
     const cached = this.tlsServers.get(secretKey);
     if (cached?.rv === rv) return cached.server;
