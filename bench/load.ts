@@ -23,7 +23,6 @@ const flag = (name: string, dflt: string): string => {
 const SECONDS = Number(flag('seconds', '10'));
 const CONCURRENCY = Number(flag('concurrency', '8'));
 
-const sockets = new WeakSet<object>();
 let connections = 0;
 
 function httpOnce(url: URL, host: string | undefined, agent: Agent | false): Promise<void> {
@@ -32,10 +31,9 @@ function httpOnce(url: URL, host: string | undefined, agent: Agent | false): Pro
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
     });
-    req.on('socket', (s) => {
-      if (sockets.has(s)) return;
-      sockets.add(s);
-      connections++;
+    // The agent marks a request it puts on a kept connection before handing it the socket.
+    req.on('socket', () => {
+      if (!req.reusedSocket) connections++;
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);

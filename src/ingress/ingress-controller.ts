@@ -163,7 +163,7 @@ export class IngressController {
     return this.routes;
   }
 
-  /** The HTTPS server with the certificate for a server name (the default one without a name). */
+  /** The HTTPS server with the certificate for a server name (none: a host-less `tls` entry's), else the default one. */
   private tlsServerFor(serverName: string | null): HttpsServer {
     const fallback = this.defaultTls!;
     const secretKey = this.table().secretFor(serverName ?? undefined);
